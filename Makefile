@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Proxy Execution for Linux 6.12 LTS: series and test harness.
+# A thin layer over scripts/; "make help" lists the targets.
+
+ARCH ?= x86_64
+FLAVOUR ?= debug
+CMDLINE ?=
+TESTS ?= info
+KUNIT_GLOB ?= $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' tests/kunit/filter | head -n 1)
+export KSRC WORK RESULTS JOBS FRAGMENTS V FORCE BASE ACCEL SMP MEM
+export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES
+
+S := scripts
+
+.DEFAULT_GOAL := help
+.PHONY: help deps fetch apply unapply export check-sync config build \
+	initramfs selftests-build boot shell kunit selftest torture check \
+	check-bisect test demo clean distclean
+
+help: ## Show this help
+	@echo "Usage: make <target> [ARCH=x86_64|arm64] [FLAVOUR=debug|perf] [VAR=...]"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk -F':.*## ' '{ printf "  %-16s %s\n", $$1, $$2 }'
+	@echo
+	@echo "Variables: ARCH FLAVOUR KSRC JOBS FRAGMENTS CMDLINE TESTS KUNIT_GLOB"
+	@echo "           ACCEL SMP MEM BOOT_TIMEOUT TORTURE_SECS ARCHES FORCE V"
+
+deps: ## Install the Debian packages the harness needs (root)
+	$(S)/deps.sh
+
+fetch: ## Make the baseline kernel git tree (work/linux, tag base-6.12.117)
+	$(S)/fetch.sh
+
+apply: fetch ## Apply patches/ with git am (no-op when applied)
+	$(S)/apply.sh
+
+unapply: ## Move the kernel tree back to the baseline
+	$(S)/apply.sh -u
+
+export: ## Regenerate patches/ from the kernel tree's commits
+	$(S)/export.sh
+
+check-sync: ## Fail when patches/ and the kernel tree disagree
+	$(S)/check-sync.sh
+
+config: ## Merge kernel-config/ fragments into the build's .config
+	$(S)/config.sh $(ARCH) $(FLAVOUR)
+
+build: ## Build the kernel for ARCH and FLAVOUR
+	$(S)/build.sh $(ARCH) $(FLAVOUR)
+
+selftests-build: ## Build tests/selftests for ARCH
+	$(S)/selftests-build.sh $(ARCH)
+
+initramfs: selftests-build ## Build the guest userspace image for ARCH
+	$(S)/initramfs.sh $(ARCH)
+
+boot: selftests-build ## Boot ARCH in QEMU and run TESTS (CMDLINE adds to the kernel command line)
+	$(S)/boot.sh -T $(TESTS) $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR)
+
+shell: selftests-build ## Boot ARCH with an interactive guest shell
+	$(S)/boot.sh -T info,shell $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR) </dev/tty
+
+kunit: ## Boot ARCH and run the KUnit suites (KUNIT_GLOB)
+	$(S)/boot.sh -w kunit-$(ARCH) -k '$(KUNIT_GLOB)' -T info $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR)
+
+selftest: selftests-build ## Boot ARCH and run tests/selftests
+	$(S)/boot.sh -w selftest-$(ARCH) -T info,selftests $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR)
+
+torture: ## Boot ARCH and run locktorture and test-ww_mutex
+	$(S)/boot.sh -w torture-$(ARCH) -T info,torture,ww_mutex $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR)
+
+check: fetch ## checkpatch --strict, shellcheck, apply check, check-sync
+	$(S)/check.sh
+
+check-bisect: fetch ## Build every patch of the series with the option off and on
+	$(S)/check-bisect.sh $(ARCH)
+
+test: ## Everything CI runs; ends with "N passed, N failed"
+	$(S)/test.sh
+
+demo: ## Boot x86_64 with and without sched_proxy_exec and show the state
+	$(S)/demo.sh
+
+clean: ## Remove build folders and guest images (keeps the kernel tree)
+	rm -rf work/build work/initramfs work/selftests
+
+distclean: ## Remove work/ and results/ (refuses a kernel tree with unexported work)
+	$(S)/check-sync.sh
+	@if [ -n "$$(git -C work/linux status --porcelain --ignored 2>/dev/null)" ]; then \
+		echo "distclean: work/linux has uncommitted changes; commit and export them first" >&2; exit 1; fi
+	rm -rf work results

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# config.sh - make the .config of one build with merge_config.sh.
+#
+# Merges kernel-config fragments onto allnoconfig with the kernel's own
+# scripts/kconfig/merge_config.sh, then checks that every requested option
+# made it into the final .config: an option dropped silently (a missing
+# dependency) fails, naming the option.  The build folder's .config is only
+# replaced when the merged result differs, so an unchanged config does not
+# cause a rebuild.
+#
+# Fragments, in order: base.config, base.config.<arch>, <flavour>.config,
+# <flavour>.config.<arch>, test.config, then proxy.config and
+# proxy.config.<arch> (unless -n), then $FRAGMENTS.
+#
+# Usage: scripts/config.sh [-h] [-n] [-o DIR] ARCH FLAVOUR
+#   -n       no proxy-exec fragments (for the unpatched base kernel)
+#   -o DIR   build folder (default: work/build/<arch>-<flavour>)
+# Environment: KSRC, FRAGMENTS (extra fragment files, space separated).
+# Exit codes: 0 ok, 1 failure (e.g. an option did not stick), 2 bad usage.
+
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	echo "Usage: $PROG [-h] [-n] [-o DIR] ARCH FLAVOUR"
+	echo "Merge kernel-config fragments into DIR/.config and check every option stuck."
+}
+noproxy=0
+out=
+while getopts hno: opt; do
+	case "$opt" in
+	h) usage; exit 0 ;;
+	n) noproxy=1 ;;
+	o) out=$OPTARG ;;
+	*) usage_error "unknown option" ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 2 ] || usage_error "need ARCH and FLAVOUR"
+arch_setup "$1"
+flavour_check "$2"
+FLAVOUR=$2
+out=${out:-$(build_dir "$ARCH" "$FLAVOUR")}
+ksrc_is_tree || die "no kernel git tree at $KSRC; run 'make fetch apply' first"
+[ -x "$KSRC/scripts/kconfig/merge_config.sh" ] || die "$KSRC has no scripts/kconfig/merge_config.sh"
+if [ -n "$CROSS_COMPILE" ]; then
+	need_tool "${CROSS_COMPILE}gcc" "gcc-${GNU_TRIPLET//_/-}"
+fi
+
+cfg=$TOP/kernel-config
+frags=()
+for f in base.config "base.config.$ARCH" "$FLAVOUR.config" "$FLAVOUR.config.$ARCH" test.config; do
+	[ -f "$cfg/$f" ] && frags+=("$cfg/$f")
+done
+if [ "$noproxy" = 0 ]; then
+	for f in proxy.config "proxy.config.$ARCH"; do
+		[ -f "$cfg/$f" ] && frags+=("$cfg/$f")
+	done
+fi
+for f in ${FRAGMENTS:-}; do
+	[ -f "$f" ] || die "fragment $f does not exist"
+	frags+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")")
+done
+
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+[ -f "$out/.config" ] && cp -p "$out/.config" "$tmp/old.config"
+
+if ! (cd "$KSRC" && ARCH=$KARCH CROSS_COMPILE=$CROSS_COMPILE \
+	./scripts/kconfig/merge_config.sh -n -O "$out" "${frags[@]}") >"$tmp/merge.log" 2>&1; then
+	cat "$tmp/merge.log" >&2
+	die "merge_config.sh failed"
+fi
+
+# Every requested value must be in the final .config; later fragments win.
+awk '
+	/^CONFIG_[A-Za-z0-9_]+=/ { n = index($0, "="); want[substr($0, 1, n - 1)] = $0; next }
+	/^# CONFIG_[A-Za-z0-9_]+ is not set/ { want[$2] = "unset"; next }
+	END { for (k in want) print k "\t" want[k] }' "${frags[@]}" | sort >"$tmp/want"
+bad=0
+while IFS=$'\t' read -r sym val; do
+	if [ "$val" = unset ]; then
+		if grep -q "^$sym=" "$out/.config"; then
+			log "requested '# $sym is not set', final .config has: $(grep "^$sym=" "$out/.config")"
+			bad=1
+		fi
+	elif ! grep -qxF "$val" "$out/.config"; then
+		got=$(grep -E "^(# )?${sym}[= ]" "$out/.config" || echo "(absent)")
+		log "requested $val, final .config has: $got"
+		bad=1
+	fi
+done <"$tmp/want"
+if [ "$bad" = 1 ]; then
+	[ -f "$tmp/old.config" ] && cp -p "$tmp/old.config" "$out/.config"
+	die "options above did not stick (missing dependency?); fix kernel-config/ (fragments: ${frags[*]##*/})"
+fi
+
+if [ -f "$tmp/old.config" ] && cmp -s "$tmp/old.config" "$out/.config"; then
+	cp -p "$tmp/old.config" "$out/.config"
+	log "$out/.config unchanged"
+else
+	log "$out/.config written from: ${frags[*]##*/}"
+fi
+printf '%s\n' "${frags[@]}" >"$out/.fragments"

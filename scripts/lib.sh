@@ -1,0 +1,211 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared helpers for the proxy-exec harness.  Sourced, never executed.
+#
+# Environment variables read (all optional):
+#   WORK      scratch/work folder (default: <repo>/work, git-ignored)
+#   KSRC      kernel git tree (default: $WORK/linux)
+#   RESULTS   results folder (default: <repo>/results)
+#   ARCH      x86_64 or arm64 (validated by arch_setup)
+#   FLAVOUR   debug or perf (validated by flavour_check)
+#   V         V=1 echoes commands
+
+# Variables set here are used by the scripts that source this file.
+# shellcheck disable=SC2034
+true
+
+export LC_ALL=C
+
+PROG=${PROG:-$(basename "$0" .sh)}
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${WORK:-$TOP/work}
+KSRC=${KSRC:-$WORK/linux}
+RESULTS=${RESULTS:-$TOP/results}
+
+# The pinned base: Debian's linux-source-6.12 package.
+BASE_PKG=linux-source-6.12
+BASE_PKG_PIN=6.12.117-1~deb12u1
+BASE_PKG_VERSION=${BASE_PKG_VERSION:-$BASE_PKG_PIN}
+BASE_KVER=6.12.117
+BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+BASE_TARBALL_SHA256=585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f
+BASE_TAG=base-$BASE_KVER
+# Fixed identity and dates make the baseline commit (and so every commit
+# applied on it) reproducible across machines.
+BASE_DATE="2025-11-01T00:00:00Z"
+HARNESS_IDENT_NAME="Proxy Exec Harness"
+HARNESS_IDENT_EMAIL="harness@proxy-exec.invalid"
+
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
+die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+# usage_error MSG: bad invocation, exit 2 (the caller defines usage()).
+usage_error() {
+	printf '%s: %s\n' "$PROG" "$*" >&2
+	if declare -F usage >/dev/null; then usage >&2; fi
+	exit 2
+}
+run() {
+	if [ "${V:-0}" = 1 ]; then printf '+ %s\n' "$*" >&2; fi
+	"$@"
+}
+
+# need_tool TOOL PACKAGE: fail with one clear message if TOOL is missing.
+need_tool() {
+	command -v "$1" >/dev/null 2>&1 ||
+		die "missing tool '$1'; install it with 'apt-get install $2' (or run 'make deps')"
+}
+
+# Architecture table: everything arch-specific lives here.
+arch_setup() {
+	local a=${1:-${ARCH:-x86_64}}
+	case "$a" in
+	x86_64 | x86 | amd64)
+		ARCH=x86_64
+		KARCH=x86
+		DEB_ARCH=amd64
+		GNU_TRIPLET=x86_64-linux-gnu
+		CROSS_COMPILE=${CROSS_COMPILE_X86_64:-}
+		KIMAGE=arch/x86/boot/bzImage
+		KIMAGE_TARGET=bzImage
+		QEMU=qemu-system-x86_64
+		QEMU_MACHINE="pc"
+		QEMU_CPU=max
+		QEMU_BIOS=(-bios qboot.rom)
+		CONSOLE=ttyS0
+		;;
+	arm64 | aarch64)
+		ARCH=arm64
+		KARCH=arm64
+		DEB_ARCH=arm64
+		GNU_TRIPLET=aarch64-linux-gnu
+		CROSS_COMPILE=${CROSS_COMPILE_ARM64:-aarch64-linux-gnu-}
+		KIMAGE=arch/arm64/boot/Image
+		KIMAGE_TARGET=Image
+		QEMU=qemu-system-aarch64
+		QEMU_MACHINE="virt,gic-version=3"
+		QEMU_CPU=cortex-a72
+		QEMU_BIOS=()
+		CONSOLE=ttyAMA0
+		;;
+	*)
+		die "unknown ARCH '$a'; use ARCH=x86_64 or ARCH=arm64"
+		;;
+	esac
+	export ARCH
+}
+
+flavour_check() {
+	case "${1:-}" in
+	debug | perf) ;;
+	*) die "unknown FLAVOUR '${1:-}'; use FLAVOUR=debug or FLAVOUR=perf" ;;
+	esac
+}
+
+# build_dir ARCH FLAVOUR [TAG]: out-of-tree build folder.
+build_dir() {
+	printf '%s/build/%s-%s%s\n' "$WORK" "$1" "$2" "${3:+-$3}"
+}
+
+# with_build_lock CMD...: kernel builds are serialized machine-wide; two at
+# once on two cores only slow each other down.
+with_build_lock() {
+	mkdir -p "$WORK"
+	local lock="$WORK/.build.lock"
+	(
+		if ! flock -n 9; then
+			log "another kernel build is running; waiting for it"
+			flock 9
+		fi
+		"$@"
+	) 9>"$lock"
+}
+
+# new_results_dir WHAT: make results/<timestamp>-<what>/, point latest at it.
+new_results_dir() {
+	local what=$1 stamp dir
+	stamp=$(date -u +%Y%m%d-%H%M%S)
+	dir="$RESULTS/$stamp-$what"
+	local n=1
+	while [ -e "$dir" ]; do
+		dir="$RESULTS/$stamp-$what.$n"
+		n=$((n + 1))
+	done
+	mkdir -p "$dir"
+	ln -sfn "$(basename "$dir")" "$RESULTS/latest"
+	printf '%s\n' "$dir"
+}
+
+# git_k ARGS: git in the kernel tree with the harness identity.
+git_k() {
+	GIT_AUTHOR_NAME="$HARNESS_IDENT_NAME" GIT_AUTHOR_EMAIL="$HARNESS_IDENT_EMAIL" \
+		GIT_COMMITTER_NAME="$HARNESS_IDENT_NAME" \
+		GIT_COMMITTER_EMAIL="$HARNESS_IDENT_EMAIL" \
+		git -C "$KSRC" -c core.abbrev=12 -c advice.detachedHead=false "$@"
+}
+
+# ksrc_is_tree: KSRC is a git work tree.
+ksrc_is_tree() {
+	[ -d "$KSRC" ] && git -C "$KSRC" rev-parse --is-inside-work-tree >/dev/null 2>&1
+}
+
+# ksrc_base: the baseline commit of KSRC (tag BASE_TAG, or BASE=<rev>).
+ksrc_base() {
+	local b=${BASE:-$BASE_TAG}
+	git -C "$KSRC" rev-parse --verify -q "$b^{commit}" ||
+		die "kernel tree $KSRC has no baseline '$b'; run 'make fetch', or set BASE=<rev> for your own tree"
+}
+
+# series_patches: the patch files named by patches/series, in order.
+series_patches() {
+	local f="$TOP/patches/series"
+	[ -f "$f" ] || die "missing $f"
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$f"
+}
+
+# export_series DIR: write the tree's commits since the baseline to DIR as
+# git format-patch files plus a quilt series file.  The output depends only
+# on the commits: zero From hashes, no signature, no numbering (adding a
+# patch does not rewrite every subject), fixed abbreviation length, and no
+# user git configuration.  '#' banners of the existing patches/series are
+# kept in front of the patch with the same subject slug.
+export_series() {
+	local out=$1 base n
+	base=$(ksrc_base)
+	mkdir -p "$out"
+	n=$(git -C "$KSRC" rev-list --count "$base..HEAD")
+	if [ "$n" -gt 0 ]; then
+		GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 \
+			git -C "$KSRC" -c core.abbrev=12 -c diff.noprefix=false \
+			-c diff.algorithm=myers -c diff.renames=true \
+			format-patch -q --zero-commit --no-signature --no-numbered \
+			--no-cover-letter --stat=72 --output-directory "$out" \
+			"$base..HEAD" >/dev/null
+	fi
+	local old="$TOP/patches/series"
+	(cd "$out" && find . -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' | sed 's|^\./||' | sort) |
+		awk -v old="$old" '
+		function slug(f) { sub(/^[0-9]+-/, "", f); return f }
+		BEGIN {
+			pending = ""
+			while ((getline line < old) > 0) {
+				if (line ~ /^[[:space:]]*(#|$)/) { pending = pending line "\n"; continue }
+				gsub(/[[:space:]]+$/, "", line)
+				banner[slug(line)] = pending; pending = ""
+			}
+			tail = pending
+		}
+		{ s = slug($0); if (s in banner) printf "%s", banner[s]; print }
+		END { printf "%s", tail }' >"$out/series"
+}
+
+# Authorship of the series' own patches.
+SERIES_AUTHOR="Proxy Exec LTS Team <proxy-exec-lts@lists.invalid>"
+
+# ksrc_dirty: list uncommitted work in KSRC.  Debian's packaging .gitignore
+# ignores every new top-level path ("/*"), so ignored files count too: the
+# harness builds out of tree, and a pristine source tree has none.
+ksrc_dirty() {
+	git -C "$KSRC" status --porcelain --ignored
+}
