@@ -109,6 +109,11 @@ for a in $arches; do
 		add "build:$a-debug" FAIL "$(grep -m1 'error' "$out/build-$a.log" || tail -n 1 "$out/build-$a.log")"
 		continue
 	fi
+	if step "selftests-build-$a" "$TOP/scripts/selftests-build.sh" "$a"; then
+		add "build:selftests-$a" PASS
+	else
+		add "build:selftests-$a" FAIL "$(tail -n 1 "$out/selftests-build-$a.log")"
+	fi
 	for flag in on off; do
 		val=1
 		want=$want_on

@@ -1,0 +1,678 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the guest userspace initramfs for one architecture: Debian's static
+# busybox, cyclictest/hackbench/pi_stress (rt-tests) and stress-ng with the
+# shared libraries they need (found by walking ELF NEEDED entries, so arm64
+# works without running arm64 code), the repo's guest/init and guest/pe/, and
+# the project's selftest binaries if they have been built.
+#
+# Packages come from Debian's mirror with 'apt-get download' into
+# $WORK/cache/debs/<debian arch>/ and are checked against apt's index before
+# reuse.  The image is rebuilt only when an input changes (the .debs used,
+# this script and lib.sh, guest/, $WORK/selftests/<arch>/); -f forces a
+# rebuild.  Files get fixed dates and cpio's --reproducible, so the same
+# inputs give the same bytes.
+#
+# Usage: scripts/initramfs.sh [-f] ARCH
+#   ARCH  x86_64 or arm64
+#   -f    rebuild even if the image is up to date
+#   -h    show this help
+#
+# Output: $WORK/initramfs/<arch>/userspace.cpio.gz (newc, gzip), its path
+# printed on stdout as the last line.  Beside it: userspace.debs (the .debs
+# used, with SHA-256) and userspace.stamp (the hash of all inputs).
+#
+# Environment variables read (all optional):
+#   WORK      work folder (default: <repo>/work)
+#   TMPDIR    where the staging folder is made (default: /tmp)
+#   V         V=1 echoes commands
+#
+# For arm64 the script runs 'dpkg --add-architecture arm64' and 'apt-get
+# update' once if the host does not know that architecture yet.
+#
+# Exit codes: 0 success (or up to date), 1 failure, 2 bad usage.
+
+set -euo pipefail
+
+# Clean with and without shellcheck -x (which follows lib.sh).
+# shellcheck source=scripts/lib.sh disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
+
+usage() {
+	cat <<EOF
+Usage: scripts/initramfs.sh [-f] ARCH
+
+Build \$WORK/initramfs/ARCH/userspace.cpio.gz: busybox, rt-tests
+(cyclictest, hackbench, pi_stress), stress-ng and their libraries from
+Debian's packages of ARCH, guest/init as /init, guest/pe/ as /opt/pe/ and
+\$WORK/selftests/ARCH/ as /opt/pe/selftests/.  Prints the image path.
+
+  ARCH  x86_64 or arm64
+  -f    rebuild even if the image is up to date
+  -h    show this help
+
+Environment: WORK (default <repo>/work), TMPDIR, V=1 to echo commands.
+Exit codes: 0 success, 1 failure, 2 bad usage.
+EOF
+}
+
+FORCE=0
+while getopts ':fh' opt; do
+	case "$opt" in
+	f) FORCE=1 ;;
+	h)
+		usage
+		exit 0
+		;;
+	:) usage_error "option -$OPTARG needs an argument" ;;
+	*) usage_error "unknown option -$OPTARG" ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 1 ] || usage_error "expected exactly one ARCH argument"
+if ! (arch_setup "$1") >/dev/null 2>&1; then
+	usage_error "unknown ARCH '$1'; use x86_64 or arm64"
+fi
+arch_setup "$1"
+
+need_tool apt-get apt
+need_tool apt-cache apt
+need_tool dpkg dpkg
+need_tool dpkg-deb dpkg
+need_tool readelf binutils
+need_tool cpio cpio
+need_tool gzip gzip
+need_tool flock util-linux
+need_tool sha256sum coreutils
+
+umask 022
+
+GUEST=$TOP/guest
+SELFTESTS=$WORK/selftests/$ARCH
+OUT_DIR=$WORK/initramfs/$ARCH
+OUT=$OUT_DIR/userspace.cpio.gz
+STAMP_FILE=$OUT_DIR/userspace.stamp
+DEBS_FILE=$OUT_DIR/userspace.debs
+CACHE=$WORK/cache/debs/$DEB_ARCH
+T=$GNU_TRIPLET
+# Where Debian's ld.so looks without an ld.so.cache (the image has none).
+LIB_DIRS=("lib/$T" "usr/lib/$T" lib usr/lib)
+# The packages the image is made of; their library packages are found.
+ROOT_PKGS=(busybox-static rt-tests stress-ng)
+# Never unpacked while looking for a library: no shared libraries the
+# image needs live there, and some are large.
+SKIP_PKGS='^(debconf|dpkg|install-info|tar|perl|perl-base|perl-modules-.*|libperl.*|python3.*|libpython3.*|mailcap|media-types|mime-support|.*-common|.*-data|.*-doc)$'
+APT_DEP_FLAGS=(--no-recommends --no-suggests --no-conflicts --no-breaks
+	--no-replaces --no-enhances --no-pre-depends)
+
+case "$ARCH" in
+x86_64) ELF_MACHINE="Advanced Micro Devices X86-64" ;;
+arm64) ELF_MACHINE="AArch64" ;;
+esac
+
+[ -f "$GUEST/init" ] ||
+	die "missing $GUEST/init (the guest's PID 1); it must exist before the initramfs can be built"
+
+mkdir -p "$OUT_DIR" "$CACHE"
+exec 9>"$OUT_DIR/.lock"
+if ! flock -n 9; then
+	log "another initramfs build for $ARCH is running; waiting for it"
+	flock 9
+fi
+
+STAGE=$(mktemp -d "${TMPDIR:-/tmp}/initramfs-$ARCH.XXXXXX")
+OUT_TMP=
+cleanup() {
+	rm -rf "$STAGE"
+	if [ -n "$OUT_TMP" ]; then rm -f "$OUT_TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+ROOT=$STAGE/root
+PKGS=$STAGE/pkgs
+mkdir -p "$ROOT" "$PKGS"
+
+# --- apt ---------------------------------------------------------------
+
+NATIVE_ARCH=$(dpkg --print-architecture)
+APT_UPDATED=
+
+# ensure_arch: make dpkg/apt know DEB_ARCH.
+ensure_arch() {
+	if [ "$DEB_ARCH" != "$NATIVE_ARCH" ] &&
+		! dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH"; then
+		log "dpkg does not know architecture $DEB_ARCH yet; running 'dpkg --add-architecture $DEB_ARCH' and 'apt-get update'"
+		run dpkg --add-architecture "$DEB_ARCH" ||
+			die "dpkg --add-architecture $DEB_ARCH failed"
+		apt_update
+	fi
+}
+
+apt_update() {
+	APT_UPDATED=1
+	if ! run apt-get update -q >"$STAGE/apt-update.log" 2>&1; then
+		sed -n "s/^[EW]: /$PROG: apt: /p" "$STAGE/apt-update.log" | tail -n 3 >&2
+		die "apt-get update failed; cannot reach the Debian mirror for $DEB_ARCH; check network/apt sources"
+	fi
+}
+
+declare -A DEB_FN=()  # package -> .deb file name in CACHE
+declare -A DEB_SHA=() # package -> SHA-256 from apt's index
+
+# deb_index PKG...: fill DEB_FN/DEB_SHA from apt's index (no download).
+# Fails (status 1) if apt cannot find one of them.
+deb_index() {
+	local out uri fn size hash
+	if ! out=$(apt-get download --print-uris "${@/%/:$DEB_ARCH}" 2>"$STAGE/apt-index.err"); then
+		return 1
+	fi
+	while read -r uri fn size hash; do
+		: "$uri" "$size"
+		DEB_FN[${fn%%_*}]=$fn
+		DEB_SHA[${fn%%_*}]=${hash#SHA256:}
+		[[ $hash == SHA256:* ]] || DEB_SHA[${fn%%_*}]=
+	done <<<"$out"
+}
+
+# deb_cached PKG: the cached .deb exists and matches apt's index.
+deb_cached() {
+	local f=$CACHE/${DEB_FN[$1]}
+	[ -f "$f" ] || return 1
+	[ -z "${DEB_SHA[$1]}" ] && return 0
+	[ "$(sha256sum <"$f" | cut -c1-64)" = "${DEB_SHA[$1]}" ]
+}
+
+# fetch_debs PKG...: make sure the .debs are in CACHE, downloading what is
+# missing or does not match apt's index.
+fetch_debs() {
+	local p missing=() unknown=()
+	for p in "$@"; do
+		[ -n "${DEB_FN[$p]:-}" ] || unknown+=("$p")
+	done
+	if [ ${#unknown[@]} -gt 0 ] && ! deb_index "${unknown[@]}"; then
+		sed -n "s/^E: /$PROG: apt: /p" "$STAGE/apt-index.err" >&2
+		die "apt knows no $DEB_ARCH package among: ${unknown[*]}; run 'apt-get update'"
+	fi
+	for p in "$@"; do
+		if ! deb_cached "$p"; then
+			rm -f "$CACHE/${DEB_FN[$p]}"
+			missing+=("$p")
+		fi
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	log "downloading ${#missing[@]} package(s) for $DEB_ARCH: ${missing[*]}"
+	(cd "$CACHE" && run apt-get download "${missing[@]/%/:$DEB_ARCH}") \
+		>"$STAGE/apt-download.log" 2>&1 || true
+	for p in "${missing[@]}"; do
+		if ! deb_cached "$p"; then
+			rm -f "$CACHE/${DEB_FN[$p]}"
+			sed -n "s/^E: /$PROG: apt: /p" "$STAGE/apt-download.log" | tail -n 3 >&2
+			die "cannot download $p for $ARCH from the Debian mirror; check network/apt sources"
+		fi
+	done
+}
+
+# pkg_name NAME: set REPLY to NAME without its ':arch'; fail unless it is a
+# package of DEB_ARCH (unqualified names are native or arch:all) that may
+# hold libraries.
+pkg_name() {
+	case "$1" in
+	*:"$DEB_ARCH") REPLY=${1%:*} ;;
+	*:*) return 1 ;;
+	*)
+		[ "$DEB_ARCH" = "$NATIVE_ARCH" ] || return 1
+		REPLY=$1
+		;;
+	esac
+	[[ ! $REPLY =~ $SKIP_PKGS ]]
+}
+
+declare -A DEPS=() # package -> its direct Depends, space separated
+CLOSURE=()         # the Depends closure of ROOT_PKGS, apt's order
+
+# load_graph: read the Depends closure of ROOT_PKGS from one 'apt-cache
+# depends --recurse' (virtual packages and the skip list left out), and
+# look all of it up in apt's index at once.
+load_graph() {
+	local out line cur=
+	if ! out=$(apt-cache depends --recurse "${APT_DEP_FLAGS[@]}" \
+		"${ROOT_PKGS[@]/%/:$DEB_ARCH}" 2>"$STAGE/apt-depends.err"); then
+		if [ -z "$APT_UPDATED" ]; then
+			log "apt has no usable package lists for $DEB_ARCH; running 'apt-get update'"
+			apt_update
+			load_graph
+			return
+		fi
+		sed -n "s/^E: /$PROG: apt: /p" "$STAGE/apt-depends.err" >&2
+		die "apt cannot resolve ${ROOT_PKGS[*]} for $DEB_ARCH; check apt sources"
+	fi
+	while IFS= read -r line; do
+		case "$line" in
+		' '*)
+			[ -n "$cur" ] || continue
+			if [[ $line =~ ^\ +\|?Depends:\ ([^\<][^ ]*)$ ]] &&
+				pkg_name "${BASH_REMATCH[1]}"; then
+				DEPS[$cur]+=" $REPLY"
+			fi
+			;;
+		*)
+			cur=
+			if pkg_name "$line"; then
+				cur=$REPLY
+				CLOSURE+=("$cur")
+			fi
+			;;
+		esac
+	done <<<"$out"
+	# Best effort: a failure here is retried package by package.
+	deb_index "${CLOSURE[@]}" || true
+}
+
+# --- staging ----------------------------------------------------------
+
+UNPACKED=()          # packages unpacked under PKGS, in order
+declare -A IS_UNPACKED=()
+declare -A USED=()   # packages a file of the image came from
+
+# unpack PKG...: download and 'dpkg -x' the packages not unpacked yet.
+unpack() {
+	local p todo=()
+	local -A seen=()
+	for p in "$@"; do
+		if [ -z "${IS_UNPACKED[$p]:-}" ] && [ -z "${seen[$p]:-}" ]; then
+			seen[$p]=1
+			todo+=("$p")
+		fi
+	done
+	[ ${#todo[@]} -gt 0 ] || return 0
+	fetch_debs "${todo[@]}"
+	for p in "${todo[@]}"; do
+		mkdir -p "$PKGS/$p"
+		run dpkg-deb -x "$CACHE/${DEB_FN[$p]}" "$PKGS/$p" ||
+			die "cannot unpack $CACHE/${DEB_FN[$p]}"
+		IS_UNPACKED[$p]=1
+		UNPACKED+=("$p")
+	done
+}
+
+# resolve DIR PATH: follow symlinks of the absolute PATH inside DIR as if DIR
+# were /, print the final path (relative to DIR, with a leading /); fail if
+# it does not exist.
+resolve() {
+	local dir=$1 rest=${2#/} cur='' comp t n=0
+	while [ -n "$rest" ]; do
+		comp=${rest%%/*}
+		if [[ $rest == */* ]]; then rest=${rest#*/}; else rest=; fi
+		case "$comp" in
+		'' | .) continue ;;
+		..)
+			cur=${cur%/*}
+			continue
+			;;
+		esac
+		if [ -L "$dir$cur/$comp" ]; then
+			n=$((n + 1))
+			[ "$n" -le 40 ] || return 1
+			t=$(readlink "$dir$cur/$comp")
+			case "$t" in
+			/*)
+				cur=
+				rest=${t#/}${rest:+/$rest}
+				;;
+			*) rest=$t${rest:+/$rest} ;;
+			esac
+		else
+			cur=$cur/$comp
+			[ -e "$dir$cur" ] || return 1
+		fi
+	done
+	printf '%s\n' "${cur:-/}"
+}
+
+# pkg_with PATH: the first unpacked package that has PATH.
+pkg_with() {
+	local p
+	for p in "${UNPACKED[@]}"; do
+		if resolve "$PKGS/$p" "$1" >/dev/null; then
+			printf '%s\n' "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+QUEUE=() # "package|path" of files to scan for NEEDED/interpreter
+
+# install_path PKG PATH: copy PATH from the unpacked PKG into the image,
+# following its symlinks (each link is kept, its target copied too).
+install_path() {
+	local p=$1 rel=${2#/} t n=0
+	while :; do
+		n=$((n + 1))
+		[ "$n" -le 40 ] || die "too many symlinks at /$rel in $p"
+		if [ -L "$ROOT/$rel" ] || [ -e "$ROOT/$rel" ]; then
+			[ -L "$ROOT/$rel" ] || return 0
+		else
+			mkdir -p "$ROOT/$(dirname "$rel")"
+			if [ -L "$PKGS/$p/$rel" ]; then
+				cp -P "$PKGS/$p/$rel" "$ROOT/$rel"
+			elif [ -f "$PKGS/$p/$rel" ]; then
+				cp --preserve=mode "$PKGS/$p/$rel" "$ROOT/$rel"
+				USED[$p]=1
+				QUEUE+=("$p|$rel")
+				return 0
+			else
+				die "package $p has no /$rel"
+			fi
+			USED[$p]=1
+		fi
+		t=$(readlink "$ROOT/$rel")
+		case "$t" in
+		/*) rel=${t#/} ;;
+		*) rel=$(dirname "$rel")/$t ;;
+		esac
+		rel=$(realpath -sm "/$rel")
+		rel=${rel#/}
+		if [ ! -L "$PKGS/$p/$rel" ] && [ ! -e "$PKGS/$p/$rel" ]; then
+			p=$(pkg_with "/$rel") || die "symlink target /$rel is in no unpacked package"
+		fi
+	done
+}
+
+# provide OWNER WHAT PATH...: make the first of PATHs that some package
+# has exist in the image.  Looks in the unpacked packages, then in OWNER's
+# direct Depends, then in the whole Depends closure of ROOT_PKGS.
+CLOSURE_DONE=
+provide() {
+	local owner=$1 what=$2 path p round
+	shift 2
+	for path in "$@"; do
+		resolve "$ROOT" "$path" >/dev/null && return 0
+	done
+	for round in unpacked owner closure; do
+		case "$round" in
+		owner)
+			[ -n "$owner" ] || continue
+			# shellcheck disable=SC2086 # one package name a word
+			unpack ${DEPS[$owner]:-}
+			;;
+		closure)
+			[ -z "$CLOSURE_DONE" ] || continue
+			CLOSURE_DONE=1
+			log "$what not in the direct dependencies; unpacking the whole dependency closure"
+			unpack "${CLOSURE[@]}"
+			;;
+		esac
+		for path in "$@"; do
+			if p=$(pkg_with "$path"); then
+				install_path "$p" "$path"
+				resolve "$ROOT" "$path" >/dev/null ||
+					die "$path from $p does not resolve inside the image"
+				return 0
+			fi
+		done
+	done
+	return 1
+}
+
+is_elf() {
+	[ -f "$1" ] && [ "$(head -c 4 -- "$1")" = $'\177ELF' ]
+}
+
+declare -A ELF_NEEDS=() # image path -> what it needs, one absolute path
+                        # per line; "|" separates the alternatives of one
+
+# elf_needs REL: fill ELF_NEEDS[REL] for the ELF file ROOT/REL (checking
+# that it is built for ARCH).
+elf_needs() {
+	local rel=$1 f=$ROOT/$1 m so interp d alts out=
+	local -a needed=()
+	m=$(readelf -hW "$f" | sed -n 's/^ *Machine: *//p')
+	[ "$m" = "$ELF_MACHINE" ] ||
+		die "/$rel is built for '$m', not $ARCH ($ELF_MACHINE)"
+	mapfile -t needed < <(readelf -dW "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+	# glibc dlopens libgcc_s for pthread_exit and pthread_cancel (stress-ng
+	# calls pthread_exit), so it is needed though no NEEDED names it.
+	[ "${rel##*/}" != libc.so.6 ] || needed+=(libgcc_s.so.1)
+	for so in "${needed[@]}"; do
+		alts=
+		for d in "${LIB_DIRS[@]}"; do alts+="${alts:+|}/$d/$so"; done
+		out+=$alts$'\n'
+	done
+	interp=$(readelf -lW "$f" | sed -n 's/.*Requesting program interpreter: \(.*\)\]$/\1/p')
+	[ -z "$interp" ] || out+=$interp$'\n'
+	ELF_NEEDS[$rel]=$out
+}
+
+# have PATH...: the image or an unpacked package has one of PATHs.
+have() {
+	local path
+	for path in "$@"; do
+		if resolve "$ROOT" "$path" >/dev/null || pkg_with "$path" >/dev/null; then
+			return 0
+		fi
+	done
+	return 1
+}
+
+# scan OWNER REL: make the image provide the libraries and interpreter of
+# the file ROOT/REL, which came from package OWNER ("" if none).
+scan() {
+	local owner=$1 rel=$2 line what
+	local -a alts
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		IFS='|' read -r -a alts <<<"$line"
+		case "$line" in
+		*'|'*) what="shared library ${alts[0]##*/}" ;;
+		*) what="program interpreter $line" ;;
+		esac
+		provide "$owner" "$what" "${alts[@]}" ||
+			die "cannot find $what (needed by /$rel${owner:+ from $owner}) in any $DEB_ARCH package of the dependency closure"
+	done <<<"${ELF_NEEDS[$rel]}"
+}
+
+# scan_queue: scan the queued files level by level.  What a level lacks
+# is looked for first in its owners' direct Depends, all downloaded with
+# one apt-get call; a level's new files make the next level.
+scan_queue() {
+	local e owner rel line
+	local -a level alts want
+	while [ ${#QUEUE[@]} -gt 0 ]; do
+		level=("${QUEUE[@]}")
+		QUEUE=()
+		want=()
+		for e in "${level[@]}"; do
+			owner=${e%%|*}
+			rel=${e#*|}
+			is_elf "$ROOT/$rel" || continue
+			[ -n "${ELF_NEEDS[$rel]+set}" ] || elf_needs "$rel"
+			[ -n "$owner" ] || continue
+			while IFS= read -r line; do
+				[ -n "$line" ] || continue
+				IFS='|' read -r -a alts <<<"$line"
+				if ! have "${alts[@]}"; then
+					# shellcheck disable=SC2206 # one package name a word
+					want+=(${DEPS[$owner]:-})
+					break
+				fi
+			done <<<"${ELF_NEEDS[$rel]}"
+		done
+		[ ${#want[@]} -eq 0 ] || unpack "${want[@]}"
+		for e in "${level[@]}"; do
+			rel=${e#*|}
+			[ -z "${ELF_NEEDS[$rel]+set}" ] || scan "${e%%|*}" "$rel"
+		done
+	done
+}
+
+# --- stamp ------------------------------------------------------------
+
+# tree_digest DIR: paths, types, modes, link targets and contents of DIR.
+tree_digest() {
+	(
+		cd "$1"
+		find . -printf '%y %m %p %l\n' | sort
+		find . -type f -print0 | sort -z | xargs -0r sha256sum
+	)
+}
+
+# stamp DEB_LINES: hash of every input of the image.
+stamp() {
+	{
+		printf 'initramfs v1 %s\n' "$ARCH"
+		printf 'script %s\n' "$(sha256sum <"$SELF" | cut -c1-64)"
+		printf 'lib %s\n' "$(sha256sum <"$TOP/scripts/lib.sh" | cut -c1-64)"
+		printf '%s\n' "$1"
+		printf 'guest\n'
+		tree_digest "$GUEST"
+		if [ -d "$SELFTESTS" ]; then
+			printf 'selftests\n'
+			tree_digest "$SELFTESTS"
+		else
+			printf 'no selftests\n'
+		fi
+	} | sha256sum | cut -c1-64
+}
+
+up_to_date() {
+	log "up to date: $OUT"
+	printf '%s\n' "$OUT"
+	exit 0
+}
+
+ensure_arch
+
+# Fast check: same .debs as last time (per apt's index and the cache) and
+# same other inputs, without unpacking anything.
+if [ "$FORCE" = 0 ] && [ -f "$OUT" ] && [ -f "$STAMP_FILE" ] && [ -s "$DEBS_FILE" ]; then
+	mapfile -t old_fns < <(awk '{ print $2 }' "$DEBS_FILE")
+	old_pkgs=("${old_fns[@]%%_*}")
+	if deb_index "${old_pkgs[@]}"; then
+		lines=
+		ok=1
+		for p in "${old_pkgs[@]}"; do
+			if [ -n "${DEB_FN[$p]:-}" ] && deb_cached "$p"; then
+				lines+="${DEB_SHA[$p]} ${DEB_FN[$p]}"$'\n'
+			else
+				ok=0
+			fi
+		done
+		lines=$(printf '%s' "$lines" | sort -k2)
+		if [ "$ok" = 1 ] && [ "$(stamp "$lines")" = "$(cat "$STAMP_FILE")" ]; then
+			up_to_date
+		fi
+	fi
+fi
+
+# --- build the tree -----------------------------------------------------
+
+log "resolving packages for $ARCH ($DEB_ARCH)"
+load_graph
+unpack "${ROOT_PKGS[@]}"
+
+install -d -m 755 "$ROOT/bin" "$ROOT/usr/bin"
+cp --preserve=mode "$PKGS/busybox-static/bin/busybox" "$ROOT/bin/busybox" ||
+	die "busybox-static for $DEB_ARCH has no /bin/busybox"
+ln -s busybox "$ROOT/bin/sh"
+USED[busybox-static]=1
+QUEUE+=("busybox-static|bin/busybox")
+
+for b in cyclictest hackbench pi_stress; do
+	src=
+	for d in usr/bin usr/sbin bin; do
+		if [ -f "$PKGS/rt-tests/$d/$b" ]; then
+			src=$PKGS/rt-tests/$d/$b
+			break
+		fi
+	done
+	if [ -z "$src" ]; then
+		[ "$b" = pi_stress ] && continue
+		die "rt-tests for $DEB_ARCH has no $b"
+	fi
+	cp --preserve=mode "$src" "$ROOT/usr/bin/$b"
+	USED[rt-tests]=1
+	QUEUE+=("rt-tests|usr/bin/$b")
+done
+
+[ -f "$PKGS/stress-ng/usr/bin/stress-ng" ] ||
+	die "stress-ng for $DEB_ARCH has no /usr/bin/stress-ng"
+cp --preserve=mode "$PKGS/stress-ng/usr/bin/stress-ng" "$ROOT/usr/bin/stress-ng"
+USED[stress-ng]=1
+QUEUE+=("stress-ng|usr/bin/stress-ng")
+
+scan_queue
+
+# The repo's guest files and the project's test binaries.
+install -m 755 "$GUEST/init" "$ROOT/init"
+install -d -m 755 "$ROOT/opt/pe"
+if [ -d "$GUEST/pe" ]; then
+	cp -R --preserve=mode "$GUEST/pe/." "$ROOT/opt/pe/"
+fi
+if [ -d "$SELFTESTS" ]; then
+	install -d -m 755 "$ROOT/opt/pe/selftests"
+	cp -R --preserve=mode "$SELFTESTS/." "$ROOT/opt/pe/selftests/"
+else
+	log "no $SELFTESTS; the image has no selftests"
+fi
+# Their dynamic binaries need libraries too (and must be of this arch).
+while IFS= read -r -d '' f; do
+	QUEUE+=("|${f#"$ROOT"/}")
+done < <(find "$ROOT/init" "$ROOT/opt" -type f -print0 | sort -z)
+scan_queue
+
+# Standard folders, device nodes and a minimal /etc.
+install -d -m 755 "$ROOT"/{proc,sys,sys/kernel/debug,dev,dev/pts,dev/shm,run,mnt,etc} \
+	"$ROOT"/{sbin,usr/sbin,var,var/log}
+install -d -m 1777 "$ROOT/tmp" "$ROOT/var/tmp"
+install -d -m 700 "$ROOT/root"
+mknod -m 600 "$ROOT/dev/console" c 5 1 ||
+	die "mknod /dev/console failed (needs root and CAP_MKNOD)"
+mknod -m 666 "$ROOT/dev/null" c 1 3 ||
+	die "mknod /dev/null failed (needs root and CAP_MKNOD)"
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+	'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$ROOT/etc/passwd"
+printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$ROOT/etc/group"
+printf '%s\n' 'passwd: files' 'group: files' 'shadow: files' 'hosts: files' \
+	>"$ROOT/etc/nsswitch.conf"
+printf '%s\n' '127.0.0.1 localhost' '::1 localhost' >"$ROOT/etc/hosts"
+
+# --- stamp and image ----------------------------------------------------
+
+used=$(printf '%s\n' "${!USED[@]}" | sort)
+deb_lines=$(for p in $used; do
+	printf '%s %s\n' "${DEB_SHA[$p]}" "${DEB_FN[$p]}"
+done | sort -k2)
+new_stamp=$(stamp "$deb_lines")
+if [ "$FORCE" = 0 ] && [ -f "$OUT" ] && [ -f "$STAMP_FILE" ] &&
+	[ "$new_stamp" = "$(cat "$STAMP_FILE")" ]; then
+	printf '%s\n' "$deb_lines" >"$DEBS_FILE.tmp"
+	mv -f "$DEBS_FILE.tmp" "$DEBS_FILE"
+	up_to_date
+fi
+log "image uses $(wc -w <<<"$used") of ${#UNPACKED[@]} unpacked packages: $(tr '\n' ' ' <<<"$used")"
+
+find "$ROOT" -exec touch -h -d "$BASE_DATE" {} +
+cpio_flags=(-o -H newc -R 0:0 --quiet)
+if cpio --help 2>&1 | grep -q -- --reproducible; then
+	cpio_flags+=(--reproducible)
+fi
+OUT_TMP=$(mktemp "$OUT_DIR/.userspace.cpio.gz.XXXXXX")
+(cd "$ROOT" && find . | sort | run cpio "${cpio_flags[@]}") | gzip -n >"$OUT_TMP" ||
+	die "cpio/gzip failed writing $OUT_TMP"
+chmod 644 "$OUT_TMP"
+mv -f "$OUT_TMP" "$OUT"
+OUT_TMP=
+printf '%s\n' "$deb_lines" >"$DEBS_FILE.tmp"
+mv -f "$DEBS_FILE.tmp" "$DEBS_FILE"
+printf '%s\n' "$new_stamp" >"$STAMP_FILE.tmp"
+mv -f "$STAMP_FILE.tmp" "$STAMP_FILE"
+
+nfiles=$(find "$ROOT" | wc -l)
+raw=$(du -sb --apparent-size "$ROOT" | cut -f1)
+size=$(stat -c %s "$OUT")
+log "wrote $OUT: $((size / 1024)) KiB gzip ($((raw / 1024)) KiB unpacked, $nfiles entries)"
+printf '%s\n' "$OUT"
