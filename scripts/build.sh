@@ -43,6 +43,7 @@ out=$(build_dir "$ARCH" "$FLAVOUR" "$tag")
 for t in make gcc flex bison bc cpio gzip perl; do
 	need_tool "$t" "$t"
 done
+PATH=$PATH:/sbin:/usr/sbin need_tool depmod kmod
 [ -f /usr/include/libelf.h ] || die "missing libelf headers; install them with 'apt-get install libelf-dev' (or run 'make deps')"
 [ -f /usr/include/openssl/ssl.h ] || die "missing OpenSSL headers; install them with 'apt-get install libssl-dev' (or run 'make deps')"
 
@@ -66,7 +67,7 @@ do_build() {
 	if ! { "${mk[@]}" "$KIMAGE_TARGET" modules &&
 		rm -rf "$out/modroot" &&
 		"${mk[@]}" INSTALL_MOD_PATH="$out/modroot" INSTALL_MOD_STRIP=1 \
-			DEPMOD=true modules_install; } >"$out/build.log" 2>&1; then
+			modules_install; } >"$out/build.log" 2>&1; then
 		grep -E 'error:|Error [0-9]|undefined reference|\*\*\*' "$out/build.log" | head -n 20 >&2 || true
 		die "build of $ARCH-$FLAVOUR${tag:+-$tag} failed; see $out/build.log"
 	fi
