@@ -18,6 +18,7 @@
 #   ARCHES        architectures to test (default: "x86_64 arm64")
 #   KUNIT_GLOB    KUnit suites to run (default: from tests/kunit/filter)
 #   TORTURE_SECS  per locktorture run (default 15)
+#   TEST_CMDLINE  extra kernel command line for every boot
 #   plus those of boot.sh and build.sh.
 # Exit codes: 0 all passed, 1 something failed, 2 bad usage.
 
@@ -123,7 +124,7 @@ for a in $arches; do
 		fi
 		name=$a-$flag
 		step "boot-$name" env RESULTS="$out" "$TOP/scripts/boot.sh" \
-			-w "$name" -c "sched_proxy_exec=$val" -k "$glob" \
+			-w "$name" -c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
 			-T info,selftests,torture,ww_mutex "$a" debug || true
 		run=$(find "$out" -maxdepth 1 -type d -name "*-$name" | sort | tail -n 1)
 		if [ -z "$run" ] || [ ! -f "$run/results.tsv" ]; then
