@@ -232,6 +232,11 @@ nskip=$(awk -F'\t' '$2 == "SKIP"' "$tsv" | wc -l)
 } >"$out/summary.txt"
 cat "$out/summary.txt" >&2
 if [ "$nfail" -gt 0 ]; then
+	# The assertion text of failing KUnit and kselftest cases.
+	{
+		grep -hE 'FAILED at|Expected |\[FAILED\] ' "$out/kunit.txt" 2>/dev/null || true
+		grep -E '^# .*(Expected|FAIL)|^not ok ' "$out/console.log" || true
+	} | head -n 20 | sed 's/^/  detail: /' >&2
 	if grep -q . "$out/splats.txt"; then
 		sed 's/^/  splat: /' "$out/splats.txt" | head -n 10 >&2
 	fi
