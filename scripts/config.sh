@@ -66,6 +66,7 @@ for f in ${FRAGMENTS:-}; do
 done
 
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 [ -f "$out/.config" ] && cp -p "$out/.config" "$tmp/old.config"
