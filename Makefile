@@ -9,7 +9,7 @@ CMDLINE ?=
 TESTS ?= info
 KUNIT_GLOB ?= $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' tests/kunit/filter | head -n 1)
 export KSRC WORK RESULTS JOBS FRAGMENTS V FORCE BASE ACCEL SMP MEM
-export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES TEST_CMDLINE
+export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES TEST_CMDLINE TEST_PROXY
 
 S := scripts
 

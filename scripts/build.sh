@@ -9,8 +9,8 @@
 # kernel release.  Builds are serialized machine-wide and use ccache when it
 # is installed.  The build log is <dir>/build.log.
 #
-# Usage: scripts/build.sh [-h] [-n] [-t TAG] ARCH FLAVOUR
-#   -n       no proxy-exec fragments (for the unpatched base kernel)
+# Usage: scripts/build.sh [-h] [-p] [-t TAG] ARCH FLAVOUR
+#   -p       build proxy execution in (kernel-config/proxy.config)
 #   -t TAG   suffix of the build folder (e.g. "base")
 # Environment: KSRC, FRAGMENTS, JOBS (default: nproc), CCACHE_DIR, V=1.
 # Exit codes: 0 ok, 1 failure, 2 bad usage.
@@ -20,15 +20,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	echo "Usage: $PROG [-h] [-n] [-t TAG] ARCH FLAVOUR"
+	echo "Usage: $PROG [-h] [-p] [-t TAG] ARCH FLAVOUR"
 	echo "Build the kernel image and modules of \$KSRC (now: $KSRC)."
 }
 cfgargs=()
 tag=
-while getopts hnt: opt; do
+while getopts hpt: opt; do
 	case "$opt" in
 	h) usage; exit 0 ;;
-	n) cfgargs+=(-n) ;;
+	p) cfgargs+=(-p) ;;
 	t) tag=$OPTARG ;;
 	*) usage_error "unknown option" ;;
 	esac

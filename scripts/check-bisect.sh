@@ -44,11 +44,6 @@ if [ ! -e "$wt/.git" ]; then
 	git -C "$KSRC" worktree add -q --detach "$wt" "$base"
 fi
 
-# "on" builds add this fragment; "off" builds leave out every proxy fragment.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-printf 'CONFIG_SCHED_PROXY_EXEC=y\n' >"$tmp/proxy-on.config"
-
 fail=0
 i=0
 for c in "${commits[@]}"; do
@@ -62,13 +57,8 @@ for c in "${commits[@]}"; do
 	fi
 	for m in "${modes[@]}"; do
 		args=(-t "bisect-$m")
-		frags=${FRAGMENTS:-}
-		if [ "$m" = off ]; then
-			args+=(-n)
-		else
-			frags="$tmp/proxy-on.config${frags:+ $frags}"
-		fi
-		if KSRC=$wt FRAGMENTS=$frags "$TOP/scripts/build.sh" "${args[@]}" "$ARCH" debug \
+		[ "$m" = on ] && args+=(-p)
+		if KSRC=$wt "$TOP/scripts/build.sh" "${args[@]}" "$ARCH" debug \
 			>"$WORK/bisect-$m.log" 2>&1; then
 			log "PASS [$i/${#commits[@]}] $m: $subj"
 		else

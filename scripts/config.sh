@@ -12,10 +12,10 @@
 #
 # Fragments, in order: base.config, base.config.<arch>, <flavour>.config,
 # <flavour>.config.<arch>, test.config, then proxy.config and
-# proxy.config.<arch> (unless -n), then $FRAGMENTS.
+# proxy.config.<arch> (with -p), then $FRAGMENTS.
 #
-# Usage: scripts/config.sh [-h] [-n] [-o DIR] ARCH FLAVOUR
-#   -n       no proxy-exec fragments (for the unpatched base kernel)
+# Usage: scripts/config.sh [-h] [-p] [-o DIR] ARCH FLAVOUR
+#   -p       build proxy execution in (kernel-config/proxy.config)
 #   -o DIR   build folder (default: work/build/<arch>-<flavour>)
 # Environment: KSRC, FRAGMENTS (extra fragment files, space separated).
 # Exit codes: 0 ok, 1 failure (e.g. an option did not stick), 2 bad usage.
@@ -25,15 +25,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	echo "Usage: $PROG [-h] [-n] [-o DIR] ARCH FLAVOUR"
+	echo "Usage: $PROG [-h] [-p] [-o DIR] ARCH FLAVOUR"
 	echo "Merge kernel-config fragments into DIR/.config and check every option stuck."
 }
-noproxy=0
+proxy=0
 out=
-while getopts hno: opt; do
+while getopts hpo: opt; do
 	case "$opt" in
 	h) usage; exit 0 ;;
-	n) noproxy=1 ;;
+	p) proxy=1 ;;
 	o) out=$OPTARG ;;
 	*) usage_error "unknown option" ;;
 	esac
@@ -55,7 +55,7 @@ frags=()
 for f in base.config "base.config.$ARCH" "$FLAVOUR.config" "$FLAVOUR.config.$ARCH" test.config; do
 	[ -f "$cfg/$f" ] && frags+=("$cfg/$f")
 done
-if [ "$noproxy" = 0 ]; then
+if [ "$proxy" = 1 ]; then
 	for f in proxy.config "proxy.config.$ARCH"; do
 		[ -f "$cfg/$f" ] && frags+=("$cfg/$f")
 	done

@@ -3,7 +3,9 @@
 #
 # demo.sh - the main job: apply, build x86_64, boot with the flag off and on.
 #
-# Applies the series, builds the x86_64 debug kernel, boots it twice with
+# Applies the series, builds the x86_64 debug kernel with proxy execution
+# built in (kernel-config/proxy.config; build folder x86_64-debug-pe),
+# boots it twice with
 # sched_proxy_exec=0 and =1, runs the inversion selftest in both, and
 # prints the kernel's proxy-exec state and the waiter's wait statistics
 # side by side.
@@ -32,13 +34,13 @@ shift $((OPTIND - 1))
 "$TOP/scripts/deps.sh"
 "$TOP/scripts/fetch.sh"
 "$TOP/scripts/apply.sh"
-"$TOP/scripts/build.sh" x86_64 debug
+"$TOP/scripts/build.sh" -p -t pe x86_64 debug
 "$TOP/scripts/selftests-build.sh" x86_64 >/dev/null
 out=$(new_results_dir demo)
 declare -A dir
 for v in 0 1; do
 	RESULTS=$out "$TOP/scripts/boot.sh" -w "flag$v" -c "sched_proxy_exec=$v" \
-		-T info,selftests x86_64 debug || true
+		-t pe -T info,selftests x86_64 debug || true
 	dir[$v]=$(find "$out" -maxdepth 1 -type d -name "*-flag$v" | sort | tail -n 1)
 done
 ln -sfn "$(basename "$out")" "$RESULTS/latest"
@@ -50,7 +52,7 @@ stat() {
 }
 {
 	echo
-	echo "Proxy execution demo ($(cat "$(build_dir x86_64 debug)/kernelrelease"), x86_64, QEMU)"
+	echo "Proxy execution demo ($(cat "$(build_dir x86_64 debug pe)/kernelrelease"), x86_64, QEMU)"
 	printf '%-44s %18s %18s\n' "" "sched_proxy_exec=0" "sched_proxy_exec=1"
 	printf '%-44s %18s %18s\n' "kernel proxy-exec state" "$(state "${dir[0]}")" "$(state "${dir[1]}")"
 	variants=$(sed -n 's/.*PE-STAT variant=\([^ ]*\).*/\1/p' "${dir[0]}/console.log" "${dir[1]}/console.log" | sort -u)
