@@ -48,11 +48,13 @@ row() {
 	[ -z "$tsv" ] || printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$tsv"
 }
 
-# checkpatch, with per-patch exceptions: "<patch file> <TYPE> <reason>".
+# checkpatch, with per-patch exceptions: "<patch> <TYPE> <reason>", where
+# <patch> is the file name without its NNNN- number, so that inserting a
+# patch does not invalidate the exceptions of the ones after it.
 exc=$TOP/patches/checkpatch.exceptions
 mapfile -t patches < <(series_patches)
 for p in "${patches[@]}"; do
-	ignore=$(awk -v p="$p" '!/^#/ && $1 == p { printf "%s%s", s, $2; s = "," }' "$exc" 2>/dev/null || true)
+	ignore=$(awk -v p="${p#[0-9][0-9][0-9][0-9]-}" '!/^#/ && $1 == p { printf "%s%s", s, $2; s = "," }' "$exc" 2>/dev/null || true)
 	args=(--strict --show-types --no-summary --quiet)
 	[ -n "$ignore" ] && args+=(--ignore "$ignore")
 	if (cd "$KSRC" && perl scripts/checkpatch.pl "${args[@]}" "$TOP/patches/$p") >"$tmp/cp" 2>&1; then
@@ -66,7 +68,7 @@ done
 if [ -f "$exc" ]; then
 	while read -r p _; do
 		case "$p" in '' | '#'*) continue ;; esac
-		printf '%s\n' "${patches[@]}" | grep -qxF "$p" ||
+		printf '%s\n' "${patches[@]}" | sed 's/^[0-9]\{4\}-//' | grep -qxF "$p" ||
 			row "checkpatch:exceptions" FAIL "stale exception for $p"
 	done <"$exc"
 fi
