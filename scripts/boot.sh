@@ -126,7 +126,19 @@ kvm) accel_args=(-accel kvm -cpu host) ;;
 *) accel_args=(-accel "tcg,thread=multi" -cpu "$QEMU_CPU") ;;
 esac
 
-cmdline="console=$CONSOLE panic=-1 loglevel=7 printk.time=1"
+cmdline="console=$CONSOLE panic=-1 loglevel=7 printk.time=1${KCMDLINE_ARCH:+ $KCMDLINE_ARCH}"
+# An x86 guest under TCG reads the host's TSC, but calibrating it against
+# the emulated PIT fails now and then, and the clocksource watchdog then
+# finds it skewed against jiffies: the guest falls back to a 4 ms clock
+# for both time and scheduler accounting.  Give it the host's frequency.
+if [ "$ARCH" = x86_64 ] && [ "$accel" = tcg ] && [ "$(uname -m)" = x86_64 ]; then
+	khz=$(host_tsc_khz || true)
+	if [ -n "$khz" ]; then
+		cmdline+=" tsc_early_khz=$khz tsc=reliable"
+	else
+		warn "host TSC frequency unknown; the guest clock may be jiffy-grained"
+	fi
+fi
 cmdline+=" pe_tests=$tests pe_timeout=${PE_TIMEOUT:-300} pe_torture_secs=${TORTURE_SECS:-20}"
 if [ -n "$glob" ]; then
 	cmdline+=" kunit.enable=1 kunit.filter_glob=$glob"

@@ -74,6 +74,8 @@ arch_setup() {
 		QEMU_CPU=max
 		QEMU_BIOS=(-bios qboot.rom)
 		CONSOLE=ttyS0
+		# See boot.sh: the TCG guest clock is fixed up at boot.
+		KCMDLINE_ARCH=""
 		;;
 	arm64 | aarch64)
 		ARCH=arm64
@@ -88,6 +90,7 @@ arch_setup() {
 		QEMU_CPU=cortex-a72
 		QEMU_BIOS=()
 		CONSOLE=ttyAMA0
+		KCMDLINE_ARCH=""
 		;;
 	*)
 		die "unknown ARCH '$a'; use ARCH=x86_64 or ARCH=arm64"
@@ -101,6 +104,18 @@ flavour_check() {
 	debug | perf) ;;
 	*) die "unknown FLAVOUR '${1:-}'; use FLAVOUR=debug or FLAVOUR=perf" ;;
 	esac
+}
+
+# host_tsc_khz: the host's TSC frequency in kHz, or nothing if unknown.
+# Under TCG an x86 guest reads the host's TSC.
+host_tsc_khz() {
+	local mhz
+	mhz=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -n 1)
+	[ -n "$mhz" ] || mhz=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -n 1)
+	if [ -z "$mhz" ] && grep -qw constant_tsc /proc/cpuinfo 2>/dev/null; then
+		mhz=$(sed -n 's/^cpu MHz[[:space:]]*: \([0-9.]*\)/\1/p' /proc/cpuinfo | head -n 1)
+	fi
+	[ -n "$mhz" ] && awk -v m="$mhz" 'BEGIN { printf "%d\n", m * 1000 }'
 }
 
 # build_dir ARCH FLAVOUR [TAG]: out-of-tree build folder.
