@@ -967,6 +967,12 @@ FIXTURE_VARIANT(f_pos_lock) {
 	int nr_hogs;
 	/* Waiter in a class the fair server outranks, owner fair. */
 	bool fair_server_window;
+	/*
+	 * Percentage of the CPU the waiter's context gets against the hogs
+	 * (0 means 100).  Under proxy execution the owner runs on that
+	 * context, so its critical section stretches by 100 / share.
+	 */
+	int donor_share_pct;
 };
 
 /*
@@ -989,6 +995,8 @@ FIXTURE_VARIANT_ADD(f_pos_lock, nice_waiter_nice19_owner_nice0_hogs) {
 	.owner = { .policy = SCHED_OTHER, .nice = 19 },
 	.hog = { .policy = SCHED_OTHER, .nice = 0 },
 	.nr_hogs = 2,
+	/* Weights 88761 : 88761 + 2 x 1024. */
+	.donor_share_pct = 97,
 };
 
 FIXTURE_VARIANT_ADD(f_pos_lock, idle_owner) {
@@ -997,6 +1005,8 @@ FIXTURE_VARIANT_ADD(f_pos_lock, idle_owner) {
 	.owner = { .policy = SCHED_IDLE },
 	.hog = { .policy = SCHED_OTHER, .nice = 0 },
 	.nr_hogs = 2,
+	/* Weights 1024 : 1024 + 1024: the waiter's context gets a third. */
+	.donor_share_pct = 33,
 };
 
 /*
@@ -1014,6 +1024,8 @@ FIXTURE_VARIANT_ADD(f_pos_lock, deadline_waiter) {
 	.owner = { .policy = SCHED_OTHER, .nice = 19 },
 	.hog = { .policy = SCHED_OTHER, .nice = 0 },
 	.nr_hogs = 2,
+	/* 3 ms of runtime every 10 ms. */
+	.donor_share_pct = 30,
 };
 
 FIXTURE_SETUP(f_pos_lock)
@@ -1096,6 +1108,7 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 {
 	struct pe_run *run = self->run;
 	uint64_t cs_us, bound_us, max_us, p50_us, p99_us, cap_us;
+	int share;
 	size_t i, over = 0, capped = 0, long_waits = 0, need_long;
 	char ws[SCHED_STR_LEN], os[SCHED_STR_LEN], hs[SCHED_STR_LEN];
 	const char *mode;
@@ -1116,7 +1129,8 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 
 	mode = run->mode == PE_MODE_BOUNDED ? "bounded" : "inversion";
 	cs_us = to_us(run->cs_cpu_ns);
-	bound_us = 2 * cs_us + (uint64_t)run->cfg.allowance_us +
+	share = variant->donor_share_pct ? variant->donor_share_pct : 100;
+	bound_us = 2 * cs_us * 100 / share + (uint64_t)run->cfg.allowance_us +
 		   to_us(run->fair_server_ns);
 	cap_us = (uint64_t)run->cfg.cap_ms * 1000;
 
@@ -1137,8 +1151,8 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		ksft_print_msg("fair server runtime %llu us (%s): it runs the owner above the waiter, so it is part of the bound\n",
 			       (unsigned long long)to_us(run->fair_server_ns),
 			       run->fair_server_src);
-	ksft_print_msg("bound = 2 x cs + PE_ALLOWANCE_US %ld%s = %llu us; cap %llu us per wait\n",
-		       run->cfg.allowance_us,
+	ksft_print_msg("bound = 2 x cs x 100 / waiter share %d%% + PE_ALLOWANCE_US %ld%s = %llu us; cap %llu us per wait\n",
+		       share, run->cfg.allowance_us,
 		       run->fair_server_ns ? " + fair server runtime" : "",
 		       (unsigned long long)bound_us, (unsigned long long)cap_us);
 
