@@ -11,8 +11,22 @@
  * (preempted holding the lock), and measures how long its write() took
  * beyond its own uncontended cost: that is the time spent blocked on the
  * mutex.  CPU hogs with a medium context
- * keep the owner off the CPU.  Owner, hogs and (where the policy allows it)
- * the waiter are pinned to one CPU.
+ * keep the owner off the CPU.  Owner, hogs and waiter are pinned to one CPU.
+ *
+ * sched_setattr() refuses SCHED_DEADLINE to a task whose affinity does not
+ * span its root domain, so a deadline waiter cannot simply be pinned.  For
+ * it the test makes the CPU a root domain of its own: a cgroup v2 cpuset
+ * partition ("root") holding only that CPU, created as a threaded child of
+ * our cgroup, into which owner, waiter and hogs move themselves through
+ * cgroup.threads; the main thread and the watchdog stay outside.  Creating
+ * and removing a partition resets the affinity of the tasks in its parent
+ * cgroup (the kernel does that), so run the test on a test machine.  The
+ * partition is removed in teardown, and a stale one left by a killed run is
+ * removed by the next run.  Without a partition (no cgroup2 mount, no cpuset
+ * controller in our cgroup's cgroup.subtree_control, a partition the kernel
+ * refuses) the deadline waiter runs unpinned, which the test says: the
+ * contention is then still on one CPU, but proxying has to migrate the
+ * waiter to the owner's CPU.
  *
  * Without proxy execution the blocked waiter lends nothing, so it waits
  * until the hogs let the weak owner finish: many critical sections.  With
@@ -59,6 +73,9 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <dirent.h>
+#include <mntent.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -91,6 +108,9 @@
 #ifndef DEBUGFS_MAGIC
 #define DEBUGFS_MAGIC		0x64626720
 #endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC	0x63677270
+#endif
 
 #define NSEC_PER_USEC		1000ULL
 #define NSEC_PER_MSEC		1000000ULL
@@ -120,6 +140,12 @@
 #define MAX_HOGS		4
 /* Inversion must also be at least this many critical sections long. */
 #define INVERSION_CS_FACTOR	20
+
+/* The cpuset partition of the deadline variant: <our cgroup>/<prefix><pid>. */
+#define PARTITION_PREFIX	"pe_inversion."
+/* How long teardown retries removing a partition the threads are leaving. */
+#define PARTITION_RMDIR_NS	(2 * NSEC_PER_SEC)
+#define PARTITION_RETRY_NS	(10 * NSEC_PER_MSEC)
 
 /* Harness timeout per variant; budget plus cap must fit well inside it. */
 #define TEST_TIMEOUT_S		60
@@ -156,6 +182,19 @@ struct pe_config {
 	long cpu;
 };
 
+/*
+ * A cgroup v2 cpuset partition holding only the test CPU, so that CPU is a
+ * root domain of its own and a SCHED_DEADLINE task pinned to it passes
+ * sched_setattr()'s check that its affinity spans the root domain.
+ */
+struct pe_partition {
+	bool active;		/* valid; owner, waiter and hogs join it */
+	bool created;		/* @dir exists and teardown must remove it */
+	char parent[PATH_MAX];	/* our cgroup, the partition's parent */
+	char dir[PATH_MAX];
+	char why[2 * PATH_MAX];	/* why there is no partition */
+};
+
 enum pe_mode {
 	PE_MODE_BOUNDED,
 	PE_MODE_INVERSION,
@@ -178,6 +217,7 @@ struct pe_run {
 	char fair_server_src[160];
 	cpu_set_t all_cpus;
 	bool waiter_pinned;
+	struct pe_partition part;
 	char *owner_buf;
 	size_t owner_len;
 
@@ -349,6 +389,275 @@ static int pin_self(int cpu)
 	return 0;
 }
 
+/* Write @val to the cgroup file @dir/@name; 0 or -errno. */
+static int cg_write(const char *dir, const char *name, const char *val)
+{
+	size_t len = strlen(val);
+	char path[PATH_MAX];
+	int fd, err = 0;
+	ssize_t w;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	w = write(fd, val, len);
+	if (w < 0)
+		err = -errno;
+	else if ((size_t)w != len)
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+/* Read the cgroup file @dir/@name, without its trailing newline. */
+static int cg_read(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (n < len - 1) {
+		r = read(fd, buf + n, len - 1 - n);
+		if (r < 0) {
+			r = -errno;
+			close(fd);
+			return (int)r;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	while (n && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Whether the space-separated list @list holds @word. */
+static bool has_word(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word))) {
+		if ((p == list || p[-1] == ' ') && (!p[len] || p[len] == ' '))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* Our cgroup v2 directory: the cgroup2 mount plus /proc/self/cgroup's path. */
+static int own_cgroup_dir(char *dir, size_t len, char *why, size_t why_len)
+{
+	char line[PATH_MAX + 8], mnt[PATH_MAX] = "";
+	struct mntent *me;
+	struct statfs sfs;
+	FILE *f;
+	int n;
+
+	f = setmntent("/proc/self/mounts", "r");
+	if (f) {
+		while ((me = getmntent(f)))
+			if (!strcmp(me->mnt_type, "cgroup2")) {
+				snprintf(mnt, sizeof(mnt), "%s", me->mnt_dir);
+				break;
+			}
+		endmntent(f);
+	}
+	if (!*mnt || statfs(mnt, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		snprintf(why, why_len, "no cgroup2 mount");
+		return -ENOENT;
+	}
+
+	f = fopen("/proc/self/cgroup", "re");
+	if (!f) {
+		n = errno;
+		snprintf(why, why_len, "/proc/self/cgroup: %s", strerror(n));
+		return -n;
+	}
+	n = -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::/", 4))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		/* The root cgroup is "/": use the mount point itself. */
+		n = snprintf(dir, len, "%s%s", mnt, line[4] ? line + 3 : "");
+		n = n >= (int)len ? -ENAMETOOLONG : 0;
+		break;
+	}
+	fclose(f);
+	if (n)
+		snprintf(why, why_len, "no cgroup2 path in /proc/self/cgroup: %s",
+			 strerror(-n));
+	return n;
+}
+
+/*
+ * Remove partitions left by runs that were killed (the harness kills a
+ * variant on timeout): they would hold their CPU exclusively.  rmdir()
+ * only removes empty cgroups, and only those of dead processes are tried.
+ */
+static void remove_stale_partitions(const char *parent)
+{
+	const size_t plen = strlen(PARTITION_PREFIX);
+	char path[PATH_MAX];
+	struct dirent *de;
+	char *end;
+	DIR *d;
+	long pid;
+
+	d = opendir(parent);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, PARTITION_PREFIX, plen))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + plen, &end, 10);
+		if (errno || *end || pid <= 0 || pid > INT_MAX ||
+		    !kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", parent, de->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		if (!rmdir(path))
+			ksft_print_msg("removed the stale cpuset partition %s\n", path);
+	}
+	closedir(d);
+}
+
+/* Write a partition file; on error say which in p->why. */
+static bool partition_write(struct pe_partition *p, const char *name,
+			    const char *val)
+{
+	int err = cg_write(p->dir, name, val);
+
+	if (err)
+		snprintf(p->why, sizeof(p->why), "writing '%s' to %s/%s: %s",
+			 val, p->dir, name, strerror(-err));
+	return !err;
+}
+
+/*
+ * Move whatever threads are left in the partition back to its parent and
+ * remove it.  pthread_join() returns before a thread has left its cgroup
+ * (the kernel's cgroup_exit() comes after the TID is cleared), so EBUSY is
+ * retried for a while.  Returns 0 or -errno.
+ */
+static int partition_destroy(struct pe_partition *p)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + PARTITION_RMDIR_NS;
+	char tids[4096], *tid, *save;
+	int err;
+
+	p->active = false;
+	if (!p->created)
+		return 0;
+	for (;;) {
+		if (!cg_read(p->dir, "cgroup.threads", tids, sizeof(tids)))
+			for (tid = strtok_r(tids, "\n", &save); tid;
+			     tid = strtok_r(NULL, "\n", &save))
+				cg_write(p->parent, "cgroup.threads", tid);
+		if (!rmdir(p->dir) || errno == ENOENT)
+			break;
+		err = -errno;
+		if (err != -EBUSY || now_ns(CLOCK_MONOTONIC) > end)
+			return err;
+		sleep_ns(PARTITION_RETRY_NS);
+	}
+	p->created = false;
+	return 0;
+}
+
+/*
+ * Make @cpu a root domain of its own: a threaded child of our cgroup (so
+ * single threads can join it) with cpuset.cpus=@cpu as a "root" partition.
+ * On failure p->why says why and nothing is left behind.
+ */
+static bool partition_create(struct pe_partition *p, int cpu)
+{
+	char buf[256], cpu_str[16];
+	int err;
+
+	if (own_cgroup_dir(p->parent, sizeof(p->parent), p->why, sizeof(p->why)))
+		return false;
+	err = cg_read(p->parent, "cgroup.subtree_control", buf, sizeof(buf));
+	if (err || !has_word(buf, "cpuset")) {
+		snprintf(p->why, sizeof(p->why),
+			 "the cpuset controller is not enabled in %s/cgroup.subtree_control%s%s",
+			 p->parent, err ? ": " : "", err ? strerror(-err) : "");
+		return false;
+	}
+	remove_stale_partitions(p->parent);
+
+	if (snprintf(p->dir, sizeof(p->dir), "%s/" PARTITION_PREFIX "%d",
+		     p->parent, (int)getpid()) >= (int)sizeof(p->dir)) {
+		snprintf(p->why, sizeof(p->why), "cgroup path too long");
+		return false;
+	}
+	if (mkdir(p->dir, 0755)) {
+		err = errno;
+		snprintf(p->why, sizeof(p->why), "mkdir %s: %s", p->dir,
+			 strerror(err));
+		return false;
+	}
+	p->created = true;
+
+	snprintf(cpu_str, sizeof(cpu_str), "%d", cpu);
+	if (!partition_write(p, "cgroup.type", "threaded") ||
+	    !partition_write(p, "cpuset.cpus", cpu_str) ||
+	    !partition_write(p, "cpuset.cpus.partition", "root"))
+		goto undo;
+	/* An invalid partition is accepted, and reads "root invalid (why)". */
+	err = cg_read(p->dir, "cpuset.cpus.partition", buf, sizeof(buf));
+	if (err || strcmp(buf, "root")) {
+		snprintf(p->why, sizeof(p->why), "%s/cpuset.cpus.partition: %s",
+			 p->dir, err ? strerror(-err) : buf);
+		goto undo;
+	}
+	err = cg_read(p->dir, "cpuset.cpus.effective", buf, sizeof(buf));
+	if (err || strcmp(buf, cpu_str)) {
+		snprintf(p->why, sizeof(p->why),
+			 "%s/cpuset.cpus.effective: %s (want %s)", p->dir,
+			 err ? strerror(-err) : buf, cpu_str);
+		goto undo;
+	}
+	p->active = true;
+	return true;
+
+undo:
+	err = partition_destroy(p);
+	if (err)
+		ksft_print_msg("cannot remove %s: %s\n", p->dir, strerror(-err));
+	return false;
+}
+
+/* Move the calling thread into the partition, if there is one. */
+static bool partition_join(struct pe_run *run, const char *who)
+{
+	char tid[24];
+	int err;
+
+	if (!run->part.active)
+		return true;
+	snprintf(tid, sizeof(tid), "%ld", (long)syscall(SYS_gettid));
+	err = cg_write(run->part.dir, "cgroup.threads", tid);
+	if (err)
+		run_error(run, false, "%s: join the cpuset partition %s: %s",
+			  who, run->part.dir, strerror(-err));
+	return !err;
+}
+
 /*
  * Set a thread's policy; EPERM (no privilege) and EBUSY (deadline admission)
  * mean the test cannot run here, anything else is a failure.
@@ -384,6 +693,8 @@ static void *owner_fn(void *arg)
 	ssize_t w = -1;
 	int i, err;
 
+	if (!partition_join(run, "owner"))
+		return NULL;
 	err = pin_self(run->cpu);
 	if (err) {
 		run_error(run, false, "owner: pin to cpu %d: %s",
@@ -440,6 +751,8 @@ static void *hog_fn(void *arg)
 	struct pe_run *run = arg;
 	int i, err;
 
+	if (!partition_join(run, "hog"))
+		return NULL;
 	err = pin_self(run->cpu);
 	if (err) {
 		run_error(run, false, "hog: pin to cpu %d: %s", run->cpu,
@@ -515,6 +828,9 @@ static bool waiter_setup(struct pe_run *run)
 {
 	int err;
 
+	/* In the partition, the waiter's CPU is its whole root domain. */
+	if (!partition_join(run, "waiter"))
+		return false;
 	err = pin_self(run->cpu);
 	if (err) {
 		run_error(run, false, "waiter: pin to cpu %d: %s",
@@ -524,13 +840,14 @@ static bool waiter_setup(struct pe_run *run)
 	run->waiter_pinned = true;
 	err = set_sched(run->waiter_sched);
 	/*
-	 * SCHED_DEADLINE refuses an affinity narrower than the root domain
-	 * (EPERM).  Then run the waiter with the whole affinity: the owner
-	 * and hogs stay pinned, so the contention is still on one CPU, but
-	 * proxying has to move the waiter to the owner's CPU.
+	 * Without a partition, SCHED_DEADLINE refuses an affinity narrower
+	 * than the root domain (EPERM).  Then run the waiter with the whole
+	 * affinity: the owner and hogs stay pinned, so the contention is
+	 * still on one CPU, but proxying has to move the waiter to the
+	 * owner's CPU.
 	 */
 	if (err == -EPERM && run->waiter_sched->policy == SCHED_DEADLINE &&
-	    run->other_cpu >= 0) {
+	    run->other_cpu >= 0 && !run->part.active) {
 		if (sched_setaffinity(0, sizeof(run->all_cpus), &run->all_cpus)) {
 			err = -errno;
 			run_error(run, false, "waiter: unpin: %s",
@@ -1082,15 +1399,33 @@ FIXTURE_SETUP(f_pos_lock)
 		       run->mode_src);
 	ksft_print_msg("scratch file on %s; owner writes %ld KiB\n", where,
 		       run->cfg.write_kib);
+
+	/*
+	 * Last, so no ASSERT or SKIP above can leave the partition behind:
+	 * teardown only runs after a completed setup.  With one CPU, that
+	 * CPU is the root domain already.
+	 */
+	if (variant->waiter.policy == SCHED_DEADLINE && run->other_cpu >= 0) {
+		if (partition_create(&run->part, run->cpu))
+			ksft_print_msg("cpuset partition %s: cpu %d is a root domain of its own; owner, waiter and hogs run in it\n",
+				       run->part.dir, run->cpu);
+		else
+			ksft_print_msg("no cpuset partition for cpu %d (%s): falling back to an unpinned SCHED_DEADLINE waiter\n",
+				       run->cpu, run->part.why);
+	}
 }
 
 FIXTURE_TEARDOWN(f_pos_lock)
 {
 	struct pe_run *run = self->run;
+	int err;
 
 	if (!run)
 		return;
 	stop_all(run);
+	err = partition_destroy(&run->part);
+	EXPECT_EQ(0, err) TH_LOG("cannot remove the cpuset partition %s: %s",
+				 run->part.dir, strerror(-err));
 	if (run->fd >= 0)
 		close(run->fd);
 	free(run->owner_buf);
@@ -1139,8 +1474,11 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		       sched_str(&variant->owner, os, sizeof(os)),
 		       variant->nr_hogs, sched_str(&variant->hog, hs, sizeof(hs)),
 		       run->cpu,
-		       run->waiter_pinned ? "pinned too" :
-		       "unpinned (SCHED_DEADLINE needs an affinity spanning the root domain; PE must migrate it to the owner)");
+		       !run->waiter_pinned ?
+		       "unpinned (SCHED_DEADLINE needs an affinity spanning the root domain; PE must migrate it to the owner)" :
+		       run->part.active ?
+		       "pinned too (all in a cpuset partition: the cpu is their root domain)" :
+		       "pinned too");
 	ksft_print_msg("owner critical section: %llu us CPU (%llu us wall, uncontended); waiter write %llu us\n",
 		       (unsigned long long)cs_us,
 		       (unsigned long long)to_us(run->cs_wall_ns),
@@ -1182,11 +1520,11 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		       (unsigned long long)p50_us, (unsigned long long)p99_us,
 		       capped ? ">= " : "", (unsigned long long)max_us,
 		       over, (unsigned long long)bound_us, capped);
-	ksft_print_msg("PE-STAT variant=%s mode=%s cs_us=%llu n=%zu p50_us=%llu p99_us=%llu max_us=%llu over_us=%llu over=%zu capped=%zu waiter_pinned=%d\n",
+	ksft_print_msg("PE-STAT variant=%s mode=%s cs_us=%llu n=%zu p50_us=%llu p99_us=%llu max_us=%llu over_us=%llu over=%zu capped=%zu waiter_pinned=%d partition=%d\n",
 		       variant->name, mode, (unsigned long long)cs_us, run->n,
 		       (unsigned long long)p50_us, (unsigned long long)p99_us,
 		       (unsigned long long)max_us, (unsigned long long)bound_us,
-		       over, capped, run->waiter_pinned);
+		       over, capped, run->waiter_pinned, run->part.active);
 
 	if (run->mode == PE_MODE_BOUNDED) {
 		EXPECT_EQ((size_t)0, capped)
