@@ -504,18 +504,21 @@ static int own_cgroup_dir(char *dir, size_t len, char *why, size_t why_len)
 
 /*
  * Remove partitions left by runs that were killed (the harness kills a
- * variant on timeout): they would hold their CPU exclusively.  rmdir()
- * only removes empty cgroups, and only those of dead processes are tried.
+ * variant on timeout): they hold their CPU exclusively, which also takes it
+ * out of our affinity.  rmdir() only removes empty cgroups, and only those
+ * of dead processes are tried.
  */
-static void remove_stale_partitions(const char *parent)
+static void remove_stale_partitions(void)
 {
 	const size_t plen = strlen(PARTITION_PREFIX);
-	char path[PATH_MAX];
+	char parent[PATH_MAX], path[PATH_MAX], why[64];
 	struct dirent *de;
 	char *end;
 	DIR *d;
 	long pid;
 
+	if (own_cgroup_dir(parent, sizeof(parent), why, sizeof(why)))
+		return;
 	d = opendir(parent);
 	if (!d)
 		return;
@@ -598,7 +601,6 @@ static bool partition_create(struct pe_partition *p, int cpu)
 			 p->parent, err ? ": " : "", err ? strerror(-err) : "");
 		return false;
 	}
-	remove_stale_partitions(p->parent);
 
 	if (snprintf(p->dir, sizeof(p->dir), "%s/" PARTITION_PREFIX "%d",
 		     p->parent, (int)getpid()) >= (int)sizeof(p->dir)) {
@@ -1368,6 +1370,8 @@ FIXTURE_SETUP(f_pos_lock)
 		SKIP(return, "%s", run->mode_src);
 	ASSERT_EQ(0, err) TH_LOG("%s", run->mode_src);
 
+	/* First: a stale partition would narrow the affinity pick_cpus reads. */
+	remove_stale_partitions();
 	err = pick_cpus(run, run->cfg.cpu);
 	ASSERT_EQ(0, err) TH_LOG("no usable CPU (PE_CPU=%ld): %s",
 				 run->cfg.cpu, strerror(-err));
