@@ -19,7 +19,7 @@
 #   KUNIT_GLOB    KUnit suites to run (default: from tests/kunit/filter)
 #   TORTURE_SECS  per locktorture run (default 15)
 #   TEST_CMDLINE  extra kernel command line for every boot
-#   TEST_PROXY    1: test a kernel with proxy execution built in (default 0)
+#   TEST_PROXY    0: test a kernel without proxy execution (default 1)
 #   plus those of boot.sh and build.sh.
 # Exit codes: 0 all passed, 1 something failed, 2 bad usage.
 
@@ -94,11 +94,11 @@ done
 if step check "$TOP/scripts/check.sh" -o "$out/check.tsv"; then :; fi
 sed 's/^/check:/' "$out/check.tsv" >>"$tsv"
 
-# Whether the tested kernel has proxy execution built in (TEST_PROXY=1).
-# Off by default until the series can proxy: with the flag on, the
-# inversion selftest (rightly) expects bounded waits.  The guest must
-# report the matching state: on/off with the option, absent without.
-if [ "${TEST_PROXY:-0}" = 1 ]; then
+# The tested kernel has proxy execution built in (TEST_PROXY=0 tests one
+# without it).  The guest must report the matching state: on/off with
+# the option, absent without; the inversion selftest then expects bounded
+# waits with the flag on and the inversion with it off.
+if [ "${TEST_PROXY:-1}" = 1 ]; then
 	buildargs=(-p -t pe)
 	bootargs=(-t pe)
 	want_on=on

@@ -119,6 +119,8 @@
 #define DEBUGFS_DIR		"/sys/kernel/debug"
 #define DEBUGFS_SCHED_DIR	DEBUGFS_DIR "/sched"
 #define PE_STATE_FILE		DEBUGFS_SCHED_DIR "/proxy_exec"
+#define PE_STATS_FILE		DEBUGFS_SCHED_DIR "/proxy_stats"
+#define SCHEDSTATS_SYSCTL	"/proc/sys/kernel/sched_schedstats"
 #define FAIR_SERVER_FMT		DEBUGFS_SCHED_DIR "/fair_server/cpu%d/runtime"
 /* The fair server's default runtime, used when debugfs does not tell. */
 #define FAIR_SERVER_DEFAULT_NS	(50 * NSEC_PER_MSEC)
@@ -1249,6 +1251,65 @@ static bool start_threads(struct pe_run *run)
 	return true;
 }
 
+/*
+ * The kernel's count of proxies run on @cpu (find_proxy_task() ran an
+ * owner for a donor), or -1 when the kernel has no such counter.
+ */
+static long read_proxy_runs(int cpu)
+{
+	char line[256];
+	long runs = -1;
+	FILE *f;
+	int c;
+
+	f = fopen(PE_STATS_FILE, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		long r;
+
+		if (sscanf(line, "cpu%d runs %ld", &c, &r) == 2 && c == cpu) {
+			runs = r;
+			break;
+		}
+	}
+	fclose(f);
+	return runs;
+}
+
+/* Schedstats count only while enabled: enable them, return the old value. */
+static int schedstats_enable(void)
+{
+	int old = -1;
+	FILE *f;
+
+	f = fopen(SCHEDSTATS_SYSCTL, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &old) != 1)
+		old = -1;
+	fclose(f);
+	f = fopen(SCHEDSTATS_SYSCTL, "w");
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	return old;
+}
+
+static void schedstats_restore(int old)
+{
+	FILE *f;
+
+	if (old < 0)
+		return;
+	f = fopen(SCHEDSTATS_SYSCTL, "w");
+	if (f) {
+		fprintf(f, "%d\n", old);
+		fclose(f);
+	}
+}
+
 static int pick_cpus(struct pe_run *run, long want)
 {
 	int i, last = -1, first_other = -1;
@@ -1450,10 +1511,14 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 	int share;
 	size_t i, over = 0, capped = 0, long_waits = 0, need_long;
 	char ws[SCHED_STR_LEN], os[SCHED_STR_LEN], hs[SCHED_STR_LEN];
+	long runs0, runs1, proxy_runs = -1;
+	int stats_old;
 	const char *mode;
 	uint64_t *sorted;
 	bool started;
 
+	stats_old = schedstats_enable();
+	runs0 = read_proxy_runs(run->cpu);
 	started = start_threads(run);
 	if (started) {
 		/* The waiter ends the run after its samples or budget. */
@@ -1461,6 +1526,10 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		run->waiter_started = false;
 	}
 	stop_all(run);
+	runs1 = read_proxy_runs(run->cpu);
+	schedstats_restore(stats_old);
+	if (runs0 >= 0 && runs1 >= 0)
+		proxy_runs = runs1 - runs0;
 	if (atomic_load(&run->err_set) && run->err_is_skip)
 		SKIP(return, "%s", run->err_msg);
 	ASSERT_TRUE(started && !atomic_load(&run->err_set))
@@ -1524,11 +1593,15 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		       (unsigned long long)p50_us, (unsigned long long)p99_us,
 		       capped ? ">= " : "", (unsigned long long)max_us,
 		       over, (unsigned long long)bound_us, capped);
-	ksft_print_msg("PE-STAT variant=%s mode=%s cs_us=%llu n=%zu p50_us=%llu p99_us=%llu max_us=%llu over_us=%llu over=%zu capped=%zu waiter_pinned=%d partition=%d\n",
+	ksft_print_msg("PE-STAT variant=%s mode=%s cs_us=%llu n=%zu p50_us=%llu p99_us=%llu max_us=%llu over_us=%llu over=%zu capped=%zu waiter_pinned=%d partition=%d proxy_runs=%ld\n",
 		       variant->name, mode, (unsigned long long)cs_us, run->n,
 		       (unsigned long long)p50_us, (unsigned long long)p99_us,
 		       (unsigned long long)max_us, (unsigned long long)bound_us,
-		       over, capped, run->waiter_pinned, run->part.active);
+		       over, capped, run->waiter_pinned, run->part.active,
+		       proxy_runs);
+	if (proxy_runs < 0)
+		ksft_print_msg("no %s: the kernel has no proxy counters to check\n",
+			       PE_STATS_FILE);
 
 	if (run->mode == PE_MODE_BOUNDED) {
 		EXPECT_EQ((size_t)0, capped)
@@ -1543,7 +1616,16 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		EXPECT_GE(long_waits, need_long)
 			TH_LOG("only %zu waits >= cs/4: the waiter hardly met the lock held, so the run cannot show a bound",
 			       long_waits);
+		/* The bound must come from proxying, seen by the kernel. */
+		if (proxy_runs >= 0)
+			EXPECT_GT(proxy_runs, 0)
+				TH_LOG("the kernel counted no proxy run on cpu %d", run->cpu);
 	} else {
+		/* With the flag off the kernel must not have proxied at all. */
+		if (proxy_runs >= 0)
+			EXPECT_EQ(0, proxy_runs)
+				TH_LOG("the kernel counted %ld proxy runs with proxy execution off",
+				       proxy_runs);
 		EXPECT_GE(over, (size_t)run->cfg.min_over)
 			TH_LOG("inversion not visible: %zu of %zu waits over %llu us, PE_MIN_OVER=%ld needed",
 			       over, run->n, (unsigned long long)bound_us, run->cfg.min_over);
