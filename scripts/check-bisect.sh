@@ -6,8 +6,8 @@
 # Checks out each commit of the series (baseline + patch 1..N) in a separate
 # git worktree (work/bisect; the kernel tree itself is not touched) and
 # builds it with the debug flavour (lockdep on), once without the proxy
-# fragments and, from the patch that adds CONFIG_SCHED_PROXY_EXEC on, once
-# with them.  Builds are incremental and use ccache.  A patch that breaks
+# fragment and, from the patch that adds CONFIG_SCHED_PROXY_EXEC on, once
+# with it (limited to the options that commit defines).  Builds are incremental and use ccache.  A patch that breaks
 # the build of either configuration fails the check.
 #
 # Usage: scripts/check-bisect.sh [-h] [ARCH]
@@ -44,6 +44,24 @@ if [ ! -e "$wt/.git" ]; then
 	git -C "$KSRC" worktree add -q --detach "$wt" "$base"
 fi
 
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# proxy_fragment: kernel-config/proxy.config without the options the
+# checked-out commit does not define yet (e.g. a test added by a later
+# patch), so the strict config check applies to what exists.
+proxy_fragment() {
+	local line sym
+	while IFS= read -r line; do
+		sym=$(printf '%s\n' "$line" | sed -n -e 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/\1/p' \
+			-e 's/^# CONFIG_\([A-Za-z0-9_]*\) is not set/\1/p')
+		if [ -n "$sym" ] && ! git -C "$wt" grep -q -E "^(menu)?config $sym\$" -- '*Kconfig*'; then
+			continue
+		fi
+		printf '%s\n' "$line"
+	done <"$TOP/kernel-config/proxy.config" >"$tmp/proxy-at-commit.config"
+}
+
 fail=0
 i=0
 for c in "${commits[@]}"; do
@@ -57,8 +75,12 @@ for c in "${commits[@]}"; do
 	fi
 	for m in "${modes[@]}"; do
 		args=(-t "bisect-$m")
-		[ "$m" = on ] && args+=(-p)
-		if KSRC=$wt "$TOP/scripts/build.sh" "${args[@]}" "$ARCH" debug \
+		frags=${FRAGMENTS:-}
+		if [ "$m" = on ]; then
+			proxy_fragment
+			frags="$tmp/proxy-at-commit.config${frags:+ $frags}"
+		fi
+		if KSRC=$wt FRAGMENTS=$frags "$TOP/scripts/build.sh" "${args[@]}" "$ARCH" debug \
 			>"$WORK/bisect-$m.log" 2>&1; then
 			log "PASS [$i/${#commits[@]}] $m: $subj"
 		else
