@@ -120,7 +120,7 @@
 #define DEBUGFS_SCHED_DIR	DEBUGFS_DIR "/sched"
 #define PE_STATE_FILE		DEBUGFS_SCHED_DIR "/proxy_exec"
 #define PE_STATS_FILE		DEBUGFS_SCHED_DIR "/proxy_stats"
-#define SCHEDSTATS_SYSCTL	"/proc/sys/kernel/sched_schedstats"
+#define SYSCTL_KERNEL_DIR	"/proc/sys/kernel"
 #define FAIR_SERVER_FMT		DEBUGFS_SCHED_DIR "/fair_server/cpu%d/runtime"
 /* The fair server's default runtime, used when debugfs does not tell. */
 #define FAIR_SERVER_DEFAULT_NS	(50 * NSEC_PER_MSEC)
@@ -1277,37 +1277,28 @@ static long read_proxy_runs(int cpu)
 	return runs;
 }
 
-/* Schedstats count only while enabled: enable them, return the old value. */
+/*
+ * Schedstats count only while enabled: enable them, return the old value
+ * (-1 if unknown).  The cg_*() file helpers serve any sysfs-like file.
+ */
 static int schedstats_enable(void)
 {
-	int old = -1;
-	FILE *f;
+	char buf[16];
 
-	f = fopen(SCHEDSTATS_SYSCTL, "r");
-	if (!f)
+	if (cg_read(SYSCTL_KERNEL_DIR, "sched_schedstats", buf, sizeof(buf)))
 		return -1;
-	if (fscanf(f, "%d", &old) != 1)
-		old = -1;
-	fclose(f);
-	f = fopen(SCHEDSTATS_SYSCTL, "w");
-	if (f) {
-		fputs("1\n", f);
-		fclose(f);
-	}
-	return old;
+	cg_write(SYSCTL_KERNEL_DIR, "sched_schedstats", "1");
+	return atoi(buf);
 }
 
 static void schedstats_restore(int old)
 {
-	FILE *f;
+	char buf[16];
 
 	if (old < 0)
 		return;
-	f = fopen(SCHEDSTATS_SYSCTL, "w");
-	if (f) {
-		fprintf(f, "%d\n", old);
-		fclose(f);
-	}
+	snprintf(buf, sizeof(buf), "%d", old);
+	cg_write(SYSCTL_KERNEL_DIR, "sched_schedstats", buf);
 }
 
 static int pick_cpus(struct pe_run *run, long want)
