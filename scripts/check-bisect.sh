@@ -11,7 +11,8 @@
 # the build of either configuration fails the check.
 #
 # Usage: scripts/check-bisect.sh [-h] [ARCH]
-# Environment: KSRC, BASE, JOBS, BISECT_FROM (first patch number, default 1).
+# Environment: KSRC, BASE, JOBS, BISECT_FROM and BISECT_TO (first and last
+#   patch number, default all).
 # Exit codes: 0 every patch builds, 1 a build failed, 2 bad usage.
 
 set -euo pipefail
@@ -67,6 +68,7 @@ i=0
 for c in "${commits[@]}"; do
 	i=$((i + 1))
 	[ "$i" -ge "${BISECT_FROM:-1}" ] || continue
+	[ "$i" -le "${BISECT_TO:-${#commits[@]}}" ] || break
 	git -C "$wt" checkout -q --detach "$c"
 	subj=$(git -C "$wt" log -1 --format=%s)
 	modes=(off)
