@@ -93,4 +93,4 @@ for c in "${commits[@]}"; do
 	done
 done
 [ "$fail" = 0 ] || die "some patches do not build; see above"
-log "all ${#commits[@]} patches build on $ARCH"
+log "patches ${BISECT_FROM:-1}-${BISECT_TO:-${#commits[@]}} of ${#commits[@]} build on $ARCH"
