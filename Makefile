@@ -10,13 +10,15 @@ TESTS ?= info
 KUNIT_GLOB ?= $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' tests/kunit/filter | head -n 1)
 export KSRC WORK RESULTS JOBS FRAGMENTS V FORCE BASE ACCEL SMP MEM
 export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES TEST_CMDLINE TEST_PROXY
+export BENCH_QUICK BENCH_ROUNDS BENCH_LAT BENCH_OVH BENCH_REPS BENCH_SECS
+export BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT ALLOWANCE_US
 
 S := scripts
 
 .DEFAULT_GOAL := help
 .PHONY: help deps fetch apply unapply export check-sync config build \
 	initramfs selftests-build boot shell kunit selftest torture check \
-	check-bisect test demo clean distclean
+	check-bisect test demo bench clean distclean
 
 help: ## Show this help
 	@echo "Usage: make <target> [ARCH=x86_64|arm64] [FLAVOUR=debug|perf] [VAR=...]"
@@ -83,6 +85,9 @@ test: ## Everything CI runs; ends with "N passed, N failed"
 
 demo: ## Boot x86_64 with and without sched_proxy_exec and show the state
 	$(S)/demo.sh
+
+bench: ## Base vs flag off vs flag on, interleaved (BENCH_QUICK=1: reduced set)
+	$(S)/bench.sh
 
 clean: ## Remove build folders and guest images (keeps the kernel tree)
 	rm -rf work/build work/initramfs work/selftests

@@ -14,8 +14,8 @@
 # A pass with a splat is a fail.  Each run writes results/<stamp>-<what>/
 # with the QEMU command, console log, .config, results.tsv and summary.txt.
 #
-# Usage: scripts/boot.sh [-h] [-d] [-t TAG] [-c CMDLINE] [-T TESTS] [-k GLOB]
-#                        [-w WHAT] ARCH FLAVOUR
+# Usage: scripts/boot.sh [-h] [-d] [-b] [-t TAG] [-c CMDLINE] [-T TESTS]
+#                        [-k GLOB] [-w WHAT] ARCH FLAVOUR
 #   -c CMDLINE  extra kernel command line (e.g. sched_proxy_exec=0)
 #   -T TESTS    guest tests, comma separated (info, selftests, torture,
 #               ww_mutex, shell); default: info
@@ -23,10 +23,12 @@
 #               without -k, KUnit is disabled for the boot
 #   -t TAG      build folder suffix (e.g. base)
 #   -w WHAT     name of the results folder (default: boot-<arch>)
+#   -b          boot the benchmark image (initramfs.sh -b: adds perf)
 #   -d          dry run: print the QEMU command and exit
 # Environment:
 #   SMP (4), MEM (1G), ACCEL (auto|tcg|kvm; auto probes KVM once and falls
-#   back to TCG), BOOT_TIMEOUT (hard kill of QEMU, seconds; default 900),
+#   back to TCG), ICOUNT (TCG only: QEMU -icount argument, e.g. shift=auto),
+#   BOOT_TIMEOUT (hard kill of QEMU, seconds; default 900),
 #   PE_TIMEOUT (per-test timeout in the guest, default 300),
 #   TORTURE_SECS (per locktorture run, default 20), RESULTS.
 # Exit codes: 0 all passed, 1 a failure (test, splat, hang), 2 bad usage,
@@ -46,10 +48,12 @@ tests=info
 glob=
 what=
 dry=0
-while getopts hdt:c:T:k:w: opt; do
+image=()
+while getopts hdbt:c:T:k:w: opt; do
 	case "$opt" in
 	h) usage; exit 0 ;;
 	d) dry=1 ;;
+	b) image=(-b) ;;
 	t) tag=$OPTARG ;;
 	c) extra=$OPTARG ;;
 	T) tests=$OPTARG ;;
@@ -78,11 +82,11 @@ done
 
 # The guest initramfs: userspace image + this build's modules.
 if [ "$dry" = 0 ]; then
-	user=$("$TOP/scripts/initramfs.sh" "$ARCH" | tail -n 1)
+	user=$("$TOP/scripts/initramfs.sh" "${image[@]}" "$ARCH" | tail -n 1)
 else
-	user=$WORK/initramfs/$ARCH/userspace.cpio.gz
+	user=$WORK/initramfs/$ARCH/userspace${image:+-bench}.cpio.gz
 fi
-initrd=$bd/initrd.cpio.gz
+initrd=$bd/initrd${image:+-bench}.cpio.gz
 if [ "$dry" = 0 ] && { [ ! -s "$initrd" ] || [ "$user" -nt "$initrd" ] ||
 	[ "$bd/modules.cpio.gz" -nt "$initrd" ]; }; then
 	cat "$user" "$bd/modules.cpio.gz" >"$initrd.tmp"
@@ -123,7 +127,14 @@ tcg | kvm) ;;
 esac
 case "$accel" in
 kvm) accel_args=(-accel kvm -cpu host) ;;
-*) accel_args=(-accel "tcg,thread=multi" -cpu "$QEMU_CPU") ;;
+*)
+	if [ -n "${ICOUNT:-}" ]; then
+		# Guest time follows the instruction count: one host thread.
+		accel_args=(-accel "tcg,thread=single" -icount "$ICOUNT" -cpu "$QEMU_CPU")
+	else
+		accel_args=(-accel "tcg,thread=multi" -cpu "$QEMU_CPU")
+	fi
+	;;
 esac
 
 cmdline="console=$CONSOLE panic=-1 loglevel=7 printk.time=1${KCMDLINE_ARCH:+ $KCMDLINE_ARCH}"

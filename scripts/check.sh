@@ -74,7 +74,7 @@ if [ -f "$exc" ]; then
 fi
 
 # Shell scripts.
-mapfile -t shells < <(cd "$TOP" && { ls scripts/*.sh .ci/run guest/init 2>/dev/null; find tests -name '*.sh' 2>/dev/null; } | sort -u)
+mapfile -t shells < <(cd "$TOP" && { ls scripts/*.sh .ci/run guest/init 2>/dev/null; find guest tests -name '*.sh' 2>/dev/null; } | sort -u)
 if (cd "$TOP" && shellcheck -x "${shells[@]}") >"$tmp/sc" 2>&1; then
 	row shellcheck PASS "${#shells[@]} scripts"
 else

@@ -40,6 +40,8 @@ pkgs=(
 	qemu-system-x86 qemu-system-arm
 	# checks
 	shellcheck
+	# make bench: plots
+	gnuplot-nox
 )
 command -v dpkg-query >/dev/null 2>&1 || die "this is not a Debian system (no dpkg-query); install the equivalent of: ${pkgs[*]}"
 missing=()

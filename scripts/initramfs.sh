@@ -14,14 +14,17 @@
 # rebuild.  Files get fixed dates and cpio's --reproducible, so the same
 # inputs give the same bytes.
 #
-# Usage: scripts/initramfs.sh [-f] ARCH
+# Usage: scripts/initramfs.sh [-f] [-b] ARCH
 #   ARCH  x86_64 or arm64
 #   -f    rebuild even if the image is up to date
+#   -b    the benchmark image: the test image plus Debian's perf (linux-perf)
+#         for 'perf bench' (and the Perl and Python libraries perf links)
 #   -h    show this help
 #
 # Output: $WORK/initramfs/<arch>/userspace.cpio.gz (newc, gzip), its path
 # printed on stdout as the last line.  Beside it: userspace.debs (the .debs
-# used, with SHA-256) and userspace.stamp (the hash of all inputs).
+# used, with SHA-256) and userspace.stamp (the hash of all inputs).  The
+# benchmark image is userspace-bench.* in the same folder.
 #
 # Environment variables read (all optional):
 #   WORK      work folder (default: <repo>/work)
@@ -60,9 +63,11 @@ EOF
 }
 
 FORCE=0
-while getopts ':fh' opt; do
+BENCH=0
+while getopts ':fbh' opt; do
 	case "$opt" in
 	f) FORCE=1 ;;
+	b) BENCH=1 ;;
 	h)
 		usage
 		exit 0
@@ -93,9 +98,11 @@ umask 022
 GUEST=$TOP/guest
 SELFTESTS=$WORK/selftests/$ARCH
 OUT_DIR=$WORK/initramfs/$ARCH
-OUT=$OUT_DIR/userspace.cpio.gz
-STAMP_FILE=$OUT_DIR/userspace.stamp
-DEBS_FILE=$OUT_DIR/userspace.debs
+IMAGE=userspace
+[ "$BENCH" = 0 ] || IMAGE=userspace-bench
+OUT=$OUT_DIR/$IMAGE.cpio.gz
+STAMP_FILE=$OUT_DIR/$IMAGE.stamp
+DEBS_FILE=$OUT_DIR/$IMAGE.debs
 CACHE=$WORK/cache/debs/$DEB_ARCH
 T=$GNU_TRIPLET
 # Where Debian's ld.so looks without an ld.so.cache (the image has none).
@@ -105,6 +112,11 @@ ROOT_PKGS=(busybox-static rt-tests stress-ng)
 # Never unpacked while looking for a library: no shared libraries the
 # image needs live there, and some are large.
 SKIP_PKGS='^(debconf|dpkg|install-info|tar|perl|perl-base|perl-modules-.*|libperl.*|python3.*|libpython3.*|mailcap|media-types|mime-support|.*-common|.*-data|.*-doc)$'
+if [ "$BENCH" = 1 ]; then
+	# perf links libperl and libpython (never initialized by 'perf bench').
+	ROOT_PKGS+=(linux-perf)
+	SKIP_PKGS='^(debconf|dpkg|install-info|tar|perl|perl-base|perl-modules-.*|python3|python3-.*|python3\.[0-9]*|python3\.[0-9]*-minimal|libpython3\.[0-9]*-stdlib|mailcap|media-types|mime-support|.*-common|.*-data|.*-doc)$'
+fi
 APT_DEP_FLAGS=(--no-recommends --no-suggests --no-conflicts --no-breaks
 	--no-replaces --no-enhances --no-pre-depends)
 
@@ -523,7 +535,7 @@ tree_digest() {
 # stamp DEB_LINES: hash of every input of the image.
 stamp() {
 	{
-		printf 'initramfs v1 %s\n' "$ARCH"
+		printf 'initramfs v1 %s %s\n' "$ARCH" "$IMAGE"
 		printf 'script %s\n' "$(sha256sum <"$SELF" | cut -c1-64)"
 		printf 'lib %s\n' "$(sha256sum <"$TOP/scripts/lib.sh" | cut -c1-64)"
 		printf '%s\n' "$1"
@@ -604,6 +616,17 @@ cp --preserve=mode "$PKGS/stress-ng/usr/bin/stress-ng" "$ROOT/usr/bin/stress-ng"
 USED[stress-ng]=1
 QUEUE+=("stress-ng|usr/bin/stress-ng")
 
+if [ "$BENCH" = 1 ]; then
+	# Debian's /usr/bin/perf picks perf_<version> by the running kernel's
+	# version; the image has the one binary, so install it as perf.
+	perf_bin=$(find "$PKGS/linux-perf/usr/bin" -name 'perf_*' -type f 2>/dev/null | head -n 1)
+	[ -n "$perf_bin" ] || perf_bin=$PKGS/linux-perf/usr/bin/perf
+	is_elf "$perf_bin" || die "linux-perf for $DEB_ARCH has no perf binary"
+	cp --preserve=mode "$perf_bin" "$ROOT/usr/bin/perf"
+	USED[linux-perf]=1
+	QUEUE+=("linux-perf|usr/bin/perf")
+fi
+
 scan_queue
 
 # The repo's guest files and the project's test binaries.
@@ -660,7 +683,7 @@ cpio_flags=(-o -H newc -R 0:0 --quiet)
 if cpio --help 2>&1 | grep -q -- --reproducible; then
 	cpio_flags+=(--reproducible)
 fi
-OUT_TMP=$(mktemp "$OUT_DIR/.userspace.cpio.gz.XXXXXX")
+OUT_TMP=$(mktemp "$OUT_DIR/.$IMAGE.cpio.gz.XXXXXX")
 (cd "$ROOT" && find . | sort | run cpio "${cpio_flags[@]}") | gzip -n >"$OUT_TMP" ||
 	die "cpio/gzip failed writing $OUT_TMP"
 chmod 644 "$OUT_TMP"

@@ -125,6 +125,9 @@ for suite in "${suites[@]}"; do
 	fi
 	progs=$(printf '%s\n' "$tests" | sed -n 's/^[^:]*://p')
 	[ -n "$progs" ] || die "$suite: lib.mk lists no tests"
+	# The guest runs these and nothing else of the suite (TEST_GEN_FILES
+	# such as benchmark tools are installed beside them).
+	printf "%s\n" "$progs" | tr " " "\n" >"$dst/.pe-tests"
 	for prog in $progs; do
 		bin="$dst/$prog"
 		[ -f "$bin" ] || die "$suite: $prog was not installed into $dst"

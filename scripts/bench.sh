@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh - priority-inversion latency and scheduler overhead: the unpatched
+# base kernel, the series with sched_proxy_exec=0 and with =1, in one run.
+#
+# Builds two x86_64 kernels with the perf flavour (no lock debugging): the
+# pinned base (from a git worktree at the baseline tag, work/bench-base,
+# build folder x86_64-perf-base) and the series with proxy execution built in
+# (x86_64-perf-pe).  Then boots them interleaved, round after round:
+#
+#   round 1: base, off, on;  round 2: base, off, on;  ...
+#
+# so drift on a shared machine hits all three alike.  Each boot runs every
+# benchmark item in the guest (guest/pe/bench.sh) and prints PE-BENCH lines;
+# they are collected into samples.csv, and scripts/bench-report.py turns them
+# into summary.md and gnuplot plots.  Everything lands in
+# results/<stamp>-bench/ (the boots' own logs in boots/).
+#
+# Latency cases are <scenario>-<lock>-<placement> for pe_latency:
+#   scenarios  nice idle cgweight cgmax fifo deadline
+#   locks      fpos pipe rename
+#   placements one spread
+# Overhead items: perf-messaging perf-pipe hackbench cyclictest stress-switch
+#   stress-pipe stress-mutex rename-mix locktorture
+#
+# Usage: scripts/bench.sh [-h] [-n]
+#   -n  do not build: use the kernels already built (fails if missing)
+# Environment:
+#   BENCH_QUICK=1    the reduced set (2 rounds, fewer items; < 10 min warm)
+#   BENCH_ROUNDS     rounds (default 3, quick 2)
+#   BENCH_LAT        latency cases, comma separated (default: the set above)
+#   BENCH_OVH        overhead items, comma separated
+#   BENCH_REPS       repetitions of each overhead item per boot (default 3)
+#   BENCH_SECS       length of each timed overhead run (default 5)
+#   BENCH_SAMPLES    latency samples per case and boot (default 40)
+#   BENCH_CAP_MS     latency cap: longer waits are ended and shown as
+#                    ">= cap" (default 1000)
+#   BENCH_ICOUNT     QEMU -icount argument (e.g. shift=auto): deterministic
+#                    guest time, one host thread for all vCPUs
+#   ALLOWANCE_US     scheduling allowance of the latency target (20000)
+#   SMP              guest CPUs (default 2, the host's cores)
+# Exit codes: 0 ok, 1 a boot or benchmark failed (the report is still
+#   written, failures marked), 2 bad usage, 3 missing tool or kernel.
+
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	sed -n '/^# Usage:/,/^# Exit codes/p' "$0" | sed 's/^# \{0,1\}//'
+}
+build=1
+while getopts hn opt; do
+	case "$opt" in
+	h) usage; exit 0 ;;
+	n) build=0 ;;
+	*) usage_error "unknown option" ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || usage_error "unexpected argument '$1'"
+
+SCENARIOS="nice idle cgweight cgmax fifo deadline"
+LOCKS="fpos pipe rename"
+PLACEMENTS="one spread"
+OVH_ITEMS="perf-messaging perf-pipe hackbench cyclictest stress-switch stress-pipe stress-mutex rename-mix locktorture"
+
+quick=${BENCH_QUICK:-0}
+case "$quick" in
+0 | 1) ;;
+*) usage_error "BENCH_QUICK must be 0 or 1, not '$quick'" ;;
+esac
+if [ "$quick" = 1 ]; then
+	def_lat=nice-fpos-one,fifo-fpos-one,cgmax-rename-one
+	def_ovh=perf-messaging,perf-pipe,stress-switch,rename-mix,locktorture
+	def_rounds=2 def_reps=2 def_secs=3 def_samples=20
+else
+	def_lat=
+	for sc in $SCENARIOS; do
+		for pl in $PLACEMENTS; do
+			def_lat+=${def_lat:+,}$sc-fpos-$pl
+		done
+	done
+	def_lat+=,nice-pipe-one,nice-rename-one,cgmax-pipe-one,cgmax-rename-one
+	def_ovh=$(echo "$OVH_ITEMS" | tr ' ' ',')
+	def_rounds=3 def_reps=3 def_secs=5 def_samples=40
+fi
+lat=${BENCH_LAT-$def_lat}
+ovh=${BENCH_OVH-$def_ovh}
+rounds=${BENCH_ROUNDS:-$def_rounds}
+reps=${BENCH_REPS:-$def_reps}
+secs=${BENCH_SECS:-$def_secs}
+samples=${BENCH_SAMPLES:-$def_samples}
+cap=${BENCH_CAP_MS:-1000}
+allowance=${ALLOWANCE_US:-20000}
+export SMP=${SMP:-2}
+
+is_uint() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
+for v in rounds reps secs samples cap allowance SMP; do
+	is_uint "${!v}" || usage_error "$v must be a positive integer, not '${!v}'"
+done
+in_list() { [[ " $2 " == *" $1 "* ]]; }
+items=()
+IFS=, read -r -a lat_cases <<<"$lat"
+for c in "${lat_cases[@]}"; do
+	[ -n "$c" ] || continue
+	IFS=- read -r sc lk pl extra <<<"$c"
+	if [ -n "${extra:-}" ] || ! in_list "$sc" "$SCENARIOS" || ! in_list "${lk:-}" "$LOCKS" ||
+		! in_list "${pl:-}" "$PLACEMENTS"; then
+		usage_error "unknown latency case '$c'; use <scenario>-<lock>-<placement> with scenario in {$SCENARIOS}, lock in {$LOCKS}, placement in {$PLACEMENTS}"
+	fi
+	items+=("lat:$c")
+done
+IFS=, read -r -a ovh_items <<<"$ovh"
+for o in "${ovh_items[@]}"; do
+	[ -n "$o" ] || continue
+	in_list "$o" "$OVH_ITEMS" || usage_error "unknown overhead item '$o'; use one of: $OVH_ITEMS"
+	items+=("$o")
+done
+[ ${#items[@]} -gt 0 ] || usage_error "nothing to run (BENCH_LAT and BENCH_OVH are both empty)"
+case "${BENCH_ICOUNT:-}" in
+'' | shift=* | [0-9]* | auto) ;;
+*) usage_error "BENCH_ICOUNT '${BENCH_ICOUNT}' is not a QEMU -icount argument (e.g. shift=auto)" ;;
+esac
+need_tool python3 python3
+
+# --- kernels --------------------------------------------------------------
+
+base_tree=$WORK/bench-base
+if [ "$build" = 1 ]; then
+	"$TOP/scripts/deps.sh"
+	"$TOP/scripts/fetch.sh"
+	"$TOP/scripts/apply.sh"
+	base=$(ksrc_base)
+	if [ ! -e "$base_tree/.git" ]; then
+		git -C "$KSRC" worktree prune
+		git -C "$KSRC" worktree add -q --detach "$base_tree" "$base"
+	fi
+	# The base tree is the harness's own copy: always exactly the baseline.
+	if [ -n "$(git -C "$base_tree" status --porcelain --ignored)" ] ||
+		[ "$(git -C "$base_tree" rev-parse HEAD)" != "$(git -C "$KSRC" rev-parse "$base")" ]; then
+		die "$base_tree is not the clean baseline; remove it ('git -C $KSRC worktree remove --force $base_tree') and rerun"
+	fi
+	KSRC=$base_tree "$TOP/scripts/build.sh" -t base x86_64 perf
+	"$TOP/scripts/build.sh" -p -t pe x86_64 perf
+fi
+for t in base pe; do
+	bd=$(build_dir x86_64 perf "$t")
+	[ -s "$bd/kernelrelease" ] || {
+		printf '%s: error: no %s kernel in %s; run without -n\n' "$PROG" "$t" "$bd" >&2
+		exit 3
+	}
+done
+"$TOP/scripts/selftests-build.sh" x86_64 >/dev/null
+"$TOP/scripts/initramfs.sh" -b x86_64 >/dev/null
+
+# --- runs -----------------------------------------------------------------
+
+out=$(new_results_dir bench)
+mkdir -p "$out/boots"
+csv=$out/samples.csv
+echo "round,variant,kind,bench,case,sample,value,unit,status" >"$csv"
+item_list=$(IFS=,; echo "${items[*]}")
+commit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+[ -z "$(git -C "$TOP" status --porcelain 2>/dev/null)" ] || commit+="-dirty"
+{
+	echo "DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "COMMIT=$commit"
+	echo "ROUNDS=$rounds"
+	echo "QUICK=$quick"
+	echo "ICOUNT=${BENCH_ICOUNT:-off}"
+	echo "BASE_RELEASE=$(cat "$(build_dir x86_64 perf base)/kernelrelease")"
+	echo "PE_RELEASE=$(cat "$(build_dir x86_64 perf pe)/kernelrelease")"
+	echo "HOST=\"$(nproc) CPUs, $(uname -r)\""
+	echo "GUEST=\"x86_64, $SMP vCPUs, QEMU TCG\""
+	echo "ALLOWANCE_US=$allowance"
+	echo "CAP_MS=$cap"
+	echo "REPS=$reps"
+	echo "SECS=$secs"
+	echo "SAMPLES=$samples"
+	echo "ITEMS=\"$item_list\""
+	echo "CMD=\"make bench$([ "$quick" = 0 ] || echo " BENCH_QUICK=1")\""
+} >"$out/meta.env"
+log "results: $out"
+log "$rounds rounds x (base, off, on); items: $item_list"
+
+fails=0
+start=$(date +%s)
+for r in $(seq 1 "$rounds"); do
+	for v in base off on; do
+		case "$v" in
+		base) tag=base flag='' want=absent ;;
+		off) tag=pe flag="sched_proxy_exec=0" want=off ;;
+		on) tag=pe flag="sched_proxy_exec=1" want=on ;;
+		esac
+		cmd="pe_bench=$item_list pe_bench_reps=$reps pe_bench_secs=$secs"
+		cmd+=" pe_bench_samples=$samples pe_bench_cap_ms=$cap${flag:+ $flag}"
+		log "round $r/$rounds: $v"
+		rc=0
+		RESULTS=$out/boots ICOUNT=${BENCH_ICOUNT:-} PE_TIMEOUT=600 \
+			"$TOP/scripts/boot.sh" -b -t "$tag" -w "r$r-$v" -T info,bench -c "$cmd" \
+			x86_64 perf >"$out/boots/r$r-$v.log" 2>&1 || rc=$?
+		bdir=$(find "$out/boots" -maxdepth 1 -type d -name "*-r$r-$v" | sort | tail -n 1)
+		if [ -z "$bdir" ]; then
+			tail -n 5 "$out/boots/r$r-$v.log" >&2
+			die "boot of $v (round $r) did not start; see $out/boots/r$r-$v.log"
+		fi
+		got=$(sed -n 's/.*PE-GUEST: .*proxy_exec=\([a-z]*\).*/\1/p' "$bdir/console.log" | head -n 1)
+		if [ "$got" != "$want" ]; then
+			warn "round $r $v: the guest reports proxy_exec='$got', expected '$want'; its samples are marked failed"
+			fails=$((fails + 1))
+		fi
+		# PE-BENCH,kind,bench,case,sample,value,unit,status -> the CSV.
+		grep -o 'PE-BENCH,[^ ]*' "$bdir/console.log" | cut -d, -f2- |
+			awk -F, -v r="$r" -v v="$v" -v bad="$([ "$got" = "$want" ] && echo 0 || echo 1)" \
+				'NF == 7 { if (bad) $7 = "failed"; print r "," v "," $1 "," $2 "," $3 "," $4 "," $5 "," $6 "," $7 }' OFS=, >>"$csv"
+		if [ "$rc" != 0 ]; then
+			warn "round $r $v: boot or benchmark failed (boot.sh exit $rc); see $bdir/summary.txt"
+			grep '^FAIL' "$bdir/summary.txt" | sed 's/^/  /' >&2 || true
+			fails=$((fails + 1))
+			# Items that printed nothing still count: one failed row each.
+			for it in "${items[@]}"; do
+				case "$it" in
+				lat:*) k=lat b=latency c=${it#lat:} ;;
+				*) k=ovh b=$it c=all ;;
+				esac
+				if ! grep -q "PE-RESULT: bench:$it " "$bdir/console.log"; then
+					echo "$r,$v,$k,$b,$c,0,0,$([ "$k" = lat ] && echo ns || echo s),failed" >>"$csv"
+				fi
+			done
+		fi
+	done
+done
+end=$(date +%s)
+echo "SECONDS_TOTAL=$((end - start))" >>"$out/meta.env"
+
+rc=0
+"$TOP/scripts/bench-report.py" "$out" || rc=$?
+ln -sfn "$(basename "$out")" "$RESULTS/latest"
+[ "$rc" = 0 ] || die "the report failed (bench-report.py exit $rc); raw samples in $csv"
+log "report: $out/summary.md ($((end - start)) s of boots)"
+if [ "$fails" -gt 0 ]; then
+	die "$fails boot(s) failed or misreported their state; their samples are marked failed in the report"
+fi
