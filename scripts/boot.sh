@@ -142,7 +142,10 @@ cmdline="console=$CONSOLE panic=-1 loglevel=7 printk.time=1${KCMDLINE_ARCH:+ $KC
 # the emulated PIT fails now and then, and the clocksource watchdog then
 # finds it skewed against jiffies: the guest falls back to a 4 ms clock
 # for both time and scheduler accounting.  Give it the host's frequency.
-if [ "$ARCH" = x86_64 ] && [ "$accel" = tcg ] && [ "$(uname -m)" = x86_64 ]; then
+# Under -icount the guest's TSC follows the instruction count, not the
+# host's: the guest calibrates it (deterministically) itself.
+if [ "$ARCH" = x86_64 ] && [ "$accel" = tcg ] && [ "$(uname -m)" = x86_64 ] &&
+	[ -z "${ICOUNT:-}" ]; then
 	khz=$(host_tsc_khz || true)
 	if [ -n "$khz" ]; then
 		cmdline+=" tsc_early_khz=$khz tsc=reliable"
