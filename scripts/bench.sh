@@ -29,8 +29,9 @@
 # Environment:
 #   BENCH_QUICK=1    the reduced set (2 rounds, fewer items; < 10 min warm)
 #   BENCH_ROUNDS     rounds (default 3, quick 2)
-#   BENCH_LAT        latency cases, comma separated (default: the set above)
-#   BENCH_OVH        overhead items, comma separated
+#   BENCH_LAT        latency cases, comma separated (default: the set above;
+#                    "none" for no latency case)
+#   BENCH_OVH        overhead items, comma separated ("none" for none)
 #   BENCH_REPS       repetitions of each overhead item per boot (default 2)
 #   BENCH_SECS       length of each timed overhead run (default 4, quick 3)
 #   BENCH_SAMPLES    latency samples per case and boot (default 40)
@@ -88,8 +89,12 @@ else
 	def_ovh=$(echo "$OVH_ITEMS" | tr ' ' ',')
 	def_rounds=3 def_reps=2 def_secs=4 def_samples=40
 fi
-lat=${BENCH_LAT-$def_lat}
-ovh=${BENCH_OVH-$def_ovh}
+# Empty means the default ('make bench' exports unset variables as empty);
+# "none" runs no item of that kind.
+lat=${BENCH_LAT:-$def_lat}
+ovh=${BENCH_OVH:-$def_ovh}
+[ "$lat" != none ] || lat=
+[ "$ovh" != none ] || ovh=
 rounds=${BENCH_ROUNDS:-$def_rounds}
 reps=${BENCH_REPS:-$def_reps}
 secs=${BENCH_SECS:-$def_secs}
