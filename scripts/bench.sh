@@ -125,7 +125,7 @@ for o in "${ovh_items[@]}"; do
 	in_list "$o" "$OVH_ITEMS" || usage_error "unknown overhead item '$o'; use one of: $OVH_ITEMS"
 	items+=("$o")
 done
-[ ${#items[@]} -gt 0 ] || usage_error "nothing to run (BENCH_LAT and BENCH_OVH are both empty)"
+[ ${#items[@]} -gt 0 ] || usage_error "nothing to run (BENCH_LAT and BENCH_OVH are both none)"
 icount=${BENCH_ICOUNT:-shift=4,sleep=off}
 case "$icount" in
 off) icount= ;;
