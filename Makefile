@@ -28,6 +28,8 @@ help: ## Show this help
 	@echo
 	@echo "Variables: ARCH FLAVOUR KSRC JOBS FRAGMENTS CMDLINE TESTS KUNIT_GLOB"
 	@echo "           ACCEL SMP MEM BOOT_TIMEOUT TORTURE_SECS ARCHES FORCE V"
+	@echo "  bench:    BENCH_QUICK BENCH_ROUNDS BENCH_LAT BENCH_OVH BENCH_REPS"
+	@echo "           BENCH_SECS BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT ALLOWANCE_US"
 
 deps: ## Install the Debian packages the harness needs (root)
 	$(S)/deps.sh
