@@ -215,7 +215,7 @@ for r in $(seq 1 "$rounds"); do
 			tail -n 5 "$out/boots/r$r-$v.log" >&2
 			die "boot of $v (round $r) did not start; see $out/boots/r$r-$v.log"
 		fi
-		got=$(sed -n 's/.*PE-GUEST: .*proxy_exec=\([a-z]*\).*/\1/p' "$bdir/console.log" | head -n 1)
+		got=$(guest_proxy_state "$bdir")
 		if [ "$got" != "$want" ]; then
 			warn "round $r $v: the guest reports proxy_exec='$got', expected '$want'; its samples are marked failed"
 			fails=$((fails + 1))

@@ -45,7 +45,6 @@ for v in 0 1; do
 done
 ln -sfn "$(basename "$out")" "$RESULTS/latest"
 
-state() { sed -n 's/.*PE-GUEST: .*proxy_exec=\([a-z]*\).*/\1/p' "$1/console.log" | head -n 1; }
 stat() {
 	# stat DIR VARIANT FIELD
 	sed -n "s/.*PE-STAT variant=$2 .*$3=\([^ ]*\).*/\1/p" "$1/console.log" | head -n 1
@@ -54,7 +53,7 @@ stat() {
 	echo
 	echo "Proxy execution demo ($(cat "$(build_dir x86_64 debug pe)/kernelrelease"), x86_64, QEMU)"
 	printf '%-44s %18s %18s\n' "" "sched_proxy_exec=0" "sched_proxy_exec=1"
-	printf '%-44s %18s %18s\n' "kernel proxy-exec state" "$(state "${dir[0]}")" "$(state "${dir[1]}")"
+	printf '%-44s %18s %18s\n' "kernel proxy-exec state" "$(guest_proxy_state "${dir[0]}")" "$(guest_proxy_state "${dir[1]}")"
 	variants=$(sed -n 's/.*PE-STAT variant=\([^ ]*\).*/\1/p' "${dir[0]}/console.log" "${dir[1]}/console.log" | sort -u)
 	for var in $variants; do
 		for f in cs_us p50_us p99_us max_us; do

@@ -137,6 +137,12 @@ with_build_lock() {
 	) 9>"$lock"
 }
 
+# guest_proxy_state DIR: the proxy_exec state ("on", "off", ...) that the
+# guest reported on its PE-GUEST line in DIR/console.log; empty if none.
+guest_proxy_state() {
+	sed -n 's/.*PE-GUEST: .*proxy_exec=\([a-z]*\).*/\1/p' "$1/console.log" | head -n 1
+}
+
 # new_results_dir WHAT: make results/<timestamp>-<what>/, point latest at it.
 new_results_dir() {
 	local what=$1 stamp dir
