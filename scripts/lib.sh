@@ -209,16 +209,31 @@ export_series() {
 		awk -v old="$old" '
 		function slug(f) { sub(/^[0-9]+-/, "", f); return f }
 		BEGIN {
-			pending = ""
+			# The file header (a leading comment block and the blank
+			# line after it) stays first whatever the first patch is.
+			pending = ""; header = ""; inhead = 1
 			while ((getline line < old) > 0) {
+				if (inhead && line ~ /^#/) { header = header line "\n"; continue }
+				if (inhead && header != "" && line ~ /^[[:space:]]*$/) {
+					header = header line "\n"; inhead = 0; continue
+				}
+				inhead = 0
 				if (line ~ /^[[:space:]]*(#|$)/) { pending = pending line "\n"; continue }
 				gsub(/[[:space:]]+$/, "", line)
 				banner[slug(line)] = pending; pending = ""
 			}
 			tail = pending
+			printf "%s", header
 		}
-		{ s = slug($0); if (s in banner) printf "%s", banner[s]; print }
-		END { printf "%s", tail }' >"$out/series"
+		{ s = slug($0); if (s in banner) { printf "%s", banner[s]; delete banner[s] }; print }
+		END {
+			printf "%s", tail
+			# A banner whose patch is gone (renamed or dropped) has no
+			# place any more: say so rather than lose it silently.
+			for (s in banner)
+				if (banner[s] ~ /#/)
+					printf "export: warning: series comments above %s were dropped with it; re-add them by hand\n", s > "/dev/stderr"
+		}' >"$out/series"
 }
 
 # Authorship of the series' own patches.
