@@ -12,9 +12,12 @@ Input: samples.csv
   Line 1 is exactly "round,variant,kind,bench,case,sample,value,unit,status";
   every other non-blank line has those 9 fields (RFC 4180 quoting, blanks
   around fields ignored):
-    round    integer >= 1; each round boots base, off and on in turn.
+    round    integer >= 1; each round boots base, off and on (and ctl, if
+             run) in turn.
     variant  base (unpatched kernel), off (patched, sched_proxy_exec=0),
-             on (patched, sched_proxy_exec=1).
+             on (patched, sched_proxy_exec=1), ctl (optional control: the
+             base kernel plus no-op instructions; used for overhead only,
+             its lat/cal/stat rows are ignored).
     kind     lat   one waiter wait; unit ns, us, ms or s.
              cal   the owner's uncontended critical section: sample 0 is
                    CPU time, sample 1 wall time; unit ns, us, ms or s.
@@ -36,7 +39,8 @@ Input: samples.csv
 
 Input: meta.env (optional): shell-style KEY=VALUE lines, all printed in the
   header; QUICK gives quick/full, CMD the command line, ALLOWANCE_US
-  (default 20000) the latency allowance.
+  (default 20000) the latency allowance, CONTROL the control kernel (listed
+  after PE_RELEASE when there are ctl rows).
 
 Statistics
   Percentiles are nearest rank: the p-th percentile of n sorted samples is
@@ -50,7 +54,11 @@ Statistics
   both only), summarised as median [min, max].  Spread: sample stdev/mean
   of a variant's pooled values.  Targets: off within 1% of base, on within
   2%, in the unit's worse direction; "inconclusive" when base's own spread
-  exceeds the target.
+  exceeds the target.  With ctl rows the overhead table adds ctl's median,
+  ctl/base (as above, no target) and "off within control": yes when the
+  off/base median lies in [lo, hi], lo = min(1, ctl/base min, 1 - s/100),
+  hi = max(1, ctl/base max, 1 + s/100), s = base spread in % (its terms
+  dropped when base has fewer than 2 values).
 
 Exit codes: 0 ok; 1 failure (cannot write, gnuplot failed); 2 bad usage or
 bad input (the message names the line); 3 gnuplot (or a PNG terminal) is
@@ -75,6 +83,8 @@ EXIT_FAIL, EXIT_USAGE, EXIT_NOPLOT = 1, 2, 3
 COLUMNS = ['round', 'variant', 'kind', 'bench', 'case', 'sample', 'value',
            'unit', 'status']
 VARIANTS = ('base', 'off', 'on')
+CTL = 'ctl'
+ALL_VARIANTS = VARIANTS + (CTL,)
 KINDS = ('lat', 'cal', 'stat', 'ovh')
 STATUSES = ('ok', 'timeout', 'failed')
 TIME_NS = {'ns': 1.0, 'us': 1e3, 'ms': 1e6, 's': 1e9}
@@ -83,7 +93,8 @@ HIGHER = {'ops/s', 'bogo-ops/s'}
 TARGET_PCT = {'off': 1.0, 'on': 2.0}
 DEFAULT_ALLOWANCE_US = 20000.0
 PERMILLE = ((500, 'p50'), (990, 'p99'), (999, 'p99.9'), (1000, 'max'))
-COLOURS = {'base': '#555555', 'off': '#1f77b4', 'on': '#d62728'}
+COLOURS = {'base': '#555555', 'off': '#1f77b4', 'on': '#d62728',
+           CTL: '#2ca02c'}
 META_ORDER = ('DATE', 'COMMIT', 'ROUNDS', 'QUICK', 'ICOUNT', 'BASE_RELEASE',
               'PE_RELEASE', 'HOST', 'ALLOWANCE_US')
 
@@ -112,7 +123,7 @@ class Row:
             self._bad(f'round {rnd} is below 1')
         if self.sample < 0:
             self._bad(f'sample {sample} is below 0')
-        for name, val, allowed in (('variant', self.variant, VARIANTS),
+        for name, val, allowed in (('variant', self.variant, ALL_VARIANTS),
                                    ('kind', self.kind, KINDS),
                                    ('status', self.status, STATUSES)):
             if val not in allowed:
@@ -259,7 +270,7 @@ def latency_cases(rows):
     """Group lat/cal/stat rows: {label: {variant: LatVariant}}."""
     cases = defaultdict(lambda: {v: LatVariant() for v in VARIANTS})
     for r in rows:
-        if r.kind == 'ovh':
+        if r.kind == 'ovh' or r.variant == CTL:
             continue
         label = r.case if r.bench == 'latency' else f'{r.bench}:{r.case}'
         lv = cases[label][r.variant]
@@ -346,8 +357,8 @@ class OvhGroup:
     def __init__(self, unit, line):
         self.unit, self.line = unit, line
         self.lower_better = unit in LOWER
-        self.vals = {v: defaultdict(list) for v in VARIANTS}
-        self.failed = dict.fromkeys(VARIANTS, 0)
+        self.vals = {v: defaultdict(list) for v in ALL_VARIANTS}
+        self.failed = dict.fromkeys(ALL_VARIANTS, 0)
 
     def pooled(self, v):
         return [x for xs in self.vals[v].values() for x in xs]
@@ -383,6 +394,25 @@ class OvhGroup:
         word = 'met' if w <= target else 'missed'
         return f'{word} ({abs(w):.2f}% {"worse" if w >= 0 else "better"})'
 
+    def within_control(self):
+        """yes/no: off/base median inside the ctl/base, 1.0 and base band."""
+        off, ctl = self.ratios('off'), self.ratios(CTL)
+        if not off:
+            return 'n/a (no paired rounds)'
+        if not ctl:
+            return 'n/a (no ctl rounds)'
+        band = [1.0] + ctl
+        noise = self.spread('base')
+        if noise is not None:
+            band += [1 - noise / 100, 1 + noise / 100]
+        lo, hi = min(band), max(band)
+        return 'yes' if lo <= statistics.median(off) <= hi else 'no'
+
+
+def has_ctl(groups):
+    """True when some overhead group holds ctl rows (ok or failed)."""
+    return any(g.vals[CTL] or g.failed[CTL] for g in groups.values())
+
 
 def overhead_groups(rows):
     groups = {}
@@ -410,25 +440,40 @@ def overhead_section(groups):
     out = ['## Overhead', '']
     if not groups:
         return out + ['No overhead samples.', '']
+    ctl = has_ctl(groups)
+    variants = ALL_VARIANTS if ctl else VARIANTS
+    names = '/'.join(('b',) + variants[1:])
     rows = []
     for (bench, case), g in groups.items():
         med = [statistics.median(g.pooled(v)) if g.pooled(v) else None
-               for v in VARIANTS]
+               for v in variants]
         med = ['-' if x is None else f'{x:.0f}' if abs(x) >= 1000 else
                f'{x:.4g}' for x in med]
         spread = ['-' if g.spread(v) is None else f'{g.spread(v):.2f}'
-                  for v in VARIANTS]
+                  for v in variants]
         rows.append([bench, case, g.unit,
                      'lower' if g.lower_better else 'higher',
-                     '/'.join(str(len(g.pooled(v))) for v in VARIANTS),
-                     '/'.join(str(g.failed[v]) for v in VARIANTS),
-                     *med, ratio_cell(g.ratios('off')),
-                     ratio_cell(g.ratios('on')), ' / '.join(spread),
-                     g.verdict('off'), g.verdict('on')])
-    out += md_table(['bench', 'case', 'unit', 'better', 'n b/off/on',
-                     'failed b/off/on', 'median base', 'median off',
-                     'median on', 'off/base', 'on/base',
-                     'spread % b/off/on', 'off ≤ 1%', 'on ≤ 2%'], rows)
+                     '/'.join(str(len(g.pooled(v))) for v in variants),
+                     '/'.join(str(g.failed[v]) for v in variants),
+                     *med, *(ratio_cell(g.ratios(v)) for v in variants[1:]),
+                     ' / '.join(spread), g.verdict('off'), g.verdict('on')] +
+                    ([g.within_control()] if ctl else []))
+    out += md_table(['bench', 'case', 'unit', 'better', f'n {names}',
+                     f'failed {names}'] +
+                    [f'median {v}' for v in variants] +
+                    [f'{v}/base' for v in variants[1:]] +
+                    [f'spread % {names}', 'off ≤ 1%', 'on ≤ 2%'] +
+                    (['off within control'] if ctl else []), rows)
+    if ctl:
+        out += ['', 'ctl is the base kernel plus no-op instructions (no '
+                'change in behaviour); |ctl/base − 1| shows how far a change '
+                'of the instruction count alone moves the item in this run, '
+                'so an off/base difference of that size is not attributable '
+                'to the series. "off within control" is yes when the off/base '
+                'median lies in [lo, hi], lo = min(1, ctl/base min, 1 − s), '
+                'hi = max(1, ctl/base max, 1 + s), s = base spread as a '
+                'fraction (its terms dropped when base has fewer than 2 '
+                'values); ctl has no target.']
     return out + ['']
 
 
@@ -485,12 +530,15 @@ def lat_plot(outdir, name, label, byv, thr, terminal):
 
 def overhead_plot(outdir, groups, terminal):
     """Write overhead.dat/.gp, ratio bars per bench; False if no ratios."""
+    ctl = has_ctl(groups)
+    variants = ALL_VARIANTS[1:] if ctl else VARIANTS[1:]
     dat = ['# Per-round ratios to base: median, min, max; ? = no paired round',
-           '# x label off_med off_min off_max on_med on_min on_max']
+           '# x label off_med off_min off_max on_med on_min on_max' +
+           (' ctl_med ctl_min ctl_max' if ctl else '')]
     vals, have = [1.0], set()
     for x, ((bench, case), g) in enumerate(groups.items()):
         cols = []
-        for v in ('off', 'on'):
+        for v in variants:
             rs = g.ratios(v)
             vals += rs
             have.update([v] if rs else [])
@@ -504,9 +552,13 @@ def overhead_plot(outdir, groups, terminal):
     lo, hi, n = min(vals), max(vals), len(groups)
     pad = max((hi - lo) * 0.15, 0.005)
     plots = ["'overhead.dat' using 1:(1/0):xtic(2) notitle"]
-    for v, o, m in (('off', '-0.19', 3), ('on', '+0.19', 6)):
+    series, w = (('off', '-0.19', 3), ('on', '+0.19', 6)), '0.17'
+    if ctl:
+        series = ((CTL, '-0.28', 9), ('off', '+0.0', 3), ('on', '+0.28', 6))
+        w = '0.12'
+    for v, o, m in series:
         if v in have:
-            plots += [f"'' using ($1{o}):{m}:($1{o}-0.17):($1{o}+0.17):(1.0):"
+            plots += [f"'' using ($1{o}):{m}:($1{o}-{w}):($1{o}+{w}):(1.0):"
                       f"{m} with boxxyerror fs solid 0.5 lc rgb "
                       f"'{COLOURS[v]}' title '{v}/base (median of rounds)'",
                       f"'' using ($1{o}):{m}:{m + 1}:{m + 2} with yerrorbars "
@@ -542,13 +594,18 @@ def png_terminal():
 # Report
 
 def header_section(outdir, meta, rows):
+    ctl = any(r.variant == CTL for r in rows)
+    order = META_ORDER
+    if ctl:
+        at = META_ORDER.index('PE_RELEASE') + 1
+        order = META_ORDER[:at] + ('CONTROL',) + META_ORDER[at:]
     out = [f'# Benchmark report: {os.path.basename(os.path.abspath(outdir))}',
            '', f'Generated by scripts/bench-report.py from samples.csv '
            f'({len(rows)} rows).', '']
     if meta is None:
         out += ['meta.env: missing.', '']
     else:
-        for key in list(META_ORDER) + sorted(set(meta) - set(META_ORDER)):
+        for key in list(order) + sorted(set(meta) - set(order)):
             if key not in meta or key == 'CMD':
                 continue
             val = meta[key]
@@ -563,7 +620,8 @@ def header_section(outdir, meta, rows):
     if rounds:
         boots = {(r.round, r.variant) for r in rows}
         missing = [f'{v} round {n}' for n in range(1, rounds[-1] + 1)
-                   for v in VARIANTS if (n, v) not in boots]
+                   for v in (ALL_VARIANTS if ctl else VARIANTS)
+                   if (n, v) not in boots]
         out.append(f'Rounds in the data: {len(rounds)} (highest {rounds[-1]})'
                    f'; missing boots: {", ".join(missing) or "none"}.')
         bad = Counter(r.kind for r in rows

@@ -11,7 +11,11 @@
 #
 #   round 1: base, off, on;  round 2: base, off, on;  ...
 #
-# so drift on a shared machine hits all three alike.  Each boot runs every
+# so drift on a shared machine hits all three alike.  With BENCH_CONTROL=1 a
+# fourth kernel, ctl, joins every round: the base plus the no-op instructions
+# of scripts/bench-control.patch (worktree work/bench-ctl, build folder
+# x86_64-perf-ctl).  It behaves exactly like base, so ctl/base shows how far
+# a change of the instruction count alone moves each item.  Each boot runs every
 # benchmark item in the guest (guest/pe/bench.sh) and prints PE-BENCH lines;
 # they are collected into samples.csv, and scripts/bench-report.py turns them
 # into summary.md and gnuplot plots.  Everything lands in
@@ -37,6 +41,8 @@
 #   BENCH_SAMPLES    latency samples per case and boot (default 40)
 #   BENCH_CAP_MS     latency cap: longer waits are ended and shown as
 #                    ">= cap" (default 1000)
+#   BENCH_CONTROL=1  add the ctl kernel (base + scripts/bench-control.patch)
+#                    to every round
 #   BENCH_ICOUNT     QEMU -icount argument, or "off" (default shift=4,sleep=off:
 #                    guest time counts instructions, one host thread runs all
 #                    vCPUs; measured: overhead spread drops from 5-28% to
@@ -102,6 +108,13 @@ samples=${BENCH_SAMPLES:-$def_samples}
 cap=${BENCH_CAP_MS:-1000}
 allowance=${ALLOWANCE_US:-20000}
 export SMP=${SMP:-2}
+control=${BENCH_CONTROL:-0}
+case "$control" in
+0 | 1) ;;
+*) usage_error "BENCH_CONTROL must be 0 or 1, not '$control'" ;;
+esac
+variants="base off on"
+[ "$control" = 0 ] || variants+=" ctl"
 
 is_uint() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 for v in rounds reps secs samples cap allowance SMP; do
@@ -153,8 +166,24 @@ if [ "$build" = 1 ]; then
 	fi
 	KSRC=$base_tree "$TOP/scripts/build.sh" -t base x86_64 perf
 	"$TOP/scripts/build.sh" -p -t pe x86_64 perf
+	if [ "$control" = 1 ]; then
+		# The control tree is the baseline plus the control patch and
+		# nothing else: reset it to the baseline before every build.
+		ctl_tree=$WORK/bench-ctl
+		if [ ! -e "$ctl_tree/.git" ]; then
+			git -C "$KSRC" worktree prune
+			git -C "$KSRC" worktree add -q --detach "$ctl_tree" "$base"
+		fi
+		git -C "$ctl_tree" checkout -q -f --detach "$base"
+		git -C "$ctl_tree" clean -q -f -d
+		git -C "$ctl_tree" apply "$TOP/scripts/bench-control.patch" ||
+			die "scripts/bench-control.patch does not apply to $base"
+		KSRC=$ctl_tree "$TOP/scripts/build.sh" -t ctl x86_64 perf
+	fi
 fi
-for t in base pe; do
+kernel_tags="base pe"
+[ "$control" = 0 ] || kernel_tags+=" ctl"
+for t in $kernel_tags; do
 	bd=$(build_dir x86_64 perf "$t")
 	[ -s "$bd/kernelrelease" ] || {
 		printf '%s: error: no %s kernel in %s; run without -n\n' "$PROG" "$t" "$bd" >&2
@@ -181,6 +210,8 @@ commit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 	echo "ICOUNT=${icount:-off}"
 	echo "BASE_RELEASE=$(cat "$(build_dir x86_64 perf base)/kernelrelease")"
 	echo "PE_RELEASE=$(cat "$(build_dir x86_64 perf pe)/kernelrelease")"
+	[ "$control" = 0 ] ||
+		echo "CONTROL=\"base + scripts/bench-control.patch ($(grep -c '^+.*nop' "$TOP/scripts/bench-control.patch") no-op asm lines: 24 nops in the mutex slowpath, 4 in __schedule)\""
 	echo "HOST=\"$(nproc) CPUs, $(uname -r)\""
 	echo "GUEST=\"x86_64, $SMP vCPUs, QEMU TCG${icount:+ -icount $icount}\""
 	echo "ALLOWANCE_US=$allowance"
@@ -189,19 +220,20 @@ commit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 	echo "SECS=$secs"
 	echo "SAMPLES=$samples"
 	echo "ITEMS=\"$item_list\""
-	echo "CMD=\"make bench$([ "$quick" = 0 ] || echo " BENCH_QUICK=1")\""
+	echo "CMD=\"make bench$([ "$quick" = 0 ] || echo " BENCH_QUICK=1")$([ "$control" = 0 ] || echo " BENCH_CONTROL=1")\""
 } >"$out/meta.env"
 log "results: $out"
-log "$rounds rounds x (base, off, on); items: $item_list"
+log "$rounds rounds x (${variants// /, }); items: $item_list"
 
 fails=0
 start=$(date +%s)
 for r in $(seq 1 "$rounds"); do
-	for v in base off on; do
+	for v in $variants; do
 		case "$v" in
 		base) tag=base flag='' want=absent ;;
 		off) tag=pe flag="sched_proxy_exec=0" want=off ;;
 		on) tag=pe flag="sched_proxy_exec=1" want=on ;;
+		ctl) tag=ctl flag='' want=absent ;;
 		esac
 		cmd="pe_bench=$item_list pe_bench_reps=$reps pe_bench_secs=$secs"
 		cmd+=" pe_bench_samples=$samples pe_bench_cap_ms=$cap${flag:+ $flag}"
