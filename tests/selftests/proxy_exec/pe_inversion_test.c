@@ -58,7 +58,7 @@
  *                    means inversion; without that directory: SKIP)
  *   PE_ALLOWANCE_US  bound slack: max wait <= 2 * cs + this (default 20000)
  *   PE_SAMPLES       waits to collect per variant (default 50)
- *   PE_BUDGET_MS     time budget for collecting them (default 6000)
+ *   PE_BUDGET_MS     time budget for collecting them (default 12000)
  *   PE_CAP_MS        per-wait cap enforced by the watchdog (default 3000)
  *   PE_WRITE_KIB     size of one owner write (default 256)
  *   PE_MIN_OVER      inversion: waits above the bound needed (default 2;
@@ -145,7 +145,7 @@ static bool read_config(struct pe_config *cfg, struct pe_limits *lim)
 	bool ok = true;
 
 	cfg->samples = env_long("PE_SAMPLES", 50, 1, 100000, &ok);
-	cfg->budget_ms = env_long("PE_BUDGET_MS", 6000, 100, 3600000, &ok);
+	cfg->budget_ms = env_long("PE_BUDGET_MS", 12000, 100, 3600000, &ok);
 	cfg->cap_ms = env_long("PE_CAP_MS", 3000, 10, 3600000, &ok);
 	lim->allowance_us = env_long("PE_ALLOWANCE_US", 20000, 0, 10000000, &ok);
 	cfg->write_kib = env_long("PE_WRITE_KIB", 256, 4, 65536, &ok);
