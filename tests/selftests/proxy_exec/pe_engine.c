@@ -1061,7 +1061,7 @@ static bool wait_owner_stuck(struct pe_run *run, unsigned long last_seq,
 static void *waiter_fn(void *arg)
 {
 	struct pe_run *run = arg;
-	uint64_t cal[CALIB_OPS], deadline, start, id = 0;
+	uint64_t cal[CALIB_OPS], deadline, hard_deadline, start, now, id = 0;
 	unsigned long last_seq;
 	int i, err;
 
@@ -1083,13 +1083,19 @@ static void *waiter_fn(void *arg)
 
 	start = pe_now_ns(CLOCK_MONOTONIC);
 	deadline = start + (uint64_t)run->cfg.budget_ms * NSEC_PER_MSEC;
+	hard_deadline = start + (uint64_t)run->cfg.budget_max_ms * NSEC_PER_MSEC;
+	if (hard_deadline < deadline)
+		hard_deadline = deadline;
 	last_seq = atomic_load(&run->owner_seq);
 
 	while (run->n < (size_t)run->cfg.samples && !stopping(run)) {
+		bool short_of = run->n < (size_t)run->cfg.min_samples;
 		uint64_t wall, sample_id;
 		bool capped;
 
-		if (!wait_owner_stuck(run, last_seq, deadline, &last_seq))
+		if (!wait_owner_stuck(run, last_seq,
+				      short_of ? hard_deadline : deadline,
+				      &last_seq))
 			break;
 
 		pthread_mutex_lock(&run->ctl);
@@ -1113,7 +1119,9 @@ static void *waiter_fn(void *arg)
 				       wall - run->waiter_cost_ns : 0;
 		run->capped[run->n] = capped;
 		run->n++;
-		if (pe_now_ns(CLOCK_MONOTONIC) >= deadline)
+		now = pe_now_ns(CLOCK_MONOTONIC);
+		if (now >= hard_deadline ||
+		    (now >= deadline && run->n >= (size_t)run->cfg.min_samples))
 			break;
 	}
 	run->sampling_ns = pe_now_ns(CLOCK_MONOTONIC) - start;

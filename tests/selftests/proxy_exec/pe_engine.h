@@ -143,6 +143,13 @@ struct pe_cgroup {
 struct pe_config {
 	long samples;
 	long budget_ms;
+	/*
+	 * Fewer than @min_samples waits when @budget_ms runs out: go on
+	 * sampling until there are that many, or @budget_max_ms has passed.
+	 * 0 and 0 (or budget_max_ms <= budget_ms): stop at @budget_ms.
+	 */
+	long min_samples;
+	long budget_max_ms;
 	long cap_ms;
 	long write_kib;
 	long cpu;
