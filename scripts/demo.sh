@@ -7,12 +7,13 @@
 # built in (kernel-config/proxy.config; build folder x86_64-debug-pe),
 # boots it twice with
 # sched_proxy_exec=0 and =1, runs the inversion selftest in both, and
-# prints the kernel's proxy-exec state and the waiter's wait statistics
-# side by side.
+# prints the kernel's proxy-exec state, the waiter's wait statistics and
+# each variant's selftest verdict side by side.  A verdict other than PASS
+# (flag off: the inversion shown; flag on: the bound held) fails the demo.
 #
 # Usage: scripts/demo.sh [-h]
 # Environment: as boot.sh and build.sh.
-# Exit codes: 0 ok, 1 failure, 2 bad usage.
+# Exit codes: 0 ok, 1 failure (a build, or a verdict not PASS), 2 bad usage.
 
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -49,6 +50,13 @@ stat() {
 	# stat DIR VARIANT FIELD
 	sed -n "s/.*PE-STAT variant=$2 .*$3=\([^ ]*\).*/\1/p" "$1/console.log" | head -n 1
 }
+verdict() {
+	# verdict DIR VARIANT: the selftest's PASS/FAIL for it, "none" if missing
+	local v
+	v=$(sed -n "s/.*PE-RESULT: selftest:[^ ]*\.$2\.[^ ]* \(PASS\|FAIL\|SKIP\).*/\1/p" \
+		"$1/console.log" | head -n 1)
+	echo "${v:-none}"
+}
 {
 	echo
 	echo "Proxy execution demo ($(cat "$(build_dir x86_64 debug pe)/kernelrelease"), x86_64, QEMU)"
@@ -59,7 +67,13 @@ stat() {
 		for f in cs_us p50_us p99_us max_us; do
 			printf '%-44s %18s %18s\n' "$var $f" "$(stat "${dir[0]}" "$var" "$f")" "$(stat "${dir[1]}" "$var" "$f")"
 		done
+		printf '%-44s %18s %18s\n' "$var verdict" "$(verdict "${dir[0]}" "$var")" "$(verdict "${dir[1]}" "$var")"
 	done
 	echo
 	echo "console logs: ${dir[0]}/console.log ${dir[1]}/console.log"
 } | tee "$out/demo.txt"
+
+# The verdict is the selftest's: flag off must show the inversion, flag on
+# the bound.  Any other verdict is a failed demo, not only a number.
+bad=$(awk '$2 == "verdict" { if ($(NF-1) != "PASS" || $NF != "PASS") print $1 }' "$out/demo.txt")
+[ -z "$bad" ] || die "selftest verdicts not PASS for: $(echo "$bad" | tr '\n' ' ')(see the console logs)"
