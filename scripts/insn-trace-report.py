@@ -77,7 +77,9 @@ def main(argv):
         try:
             rows = int(argv[1])
         except ValueError:
-            sys.exit(2)
+            print(f"insn-trace-report: -n takes a number, not {argv[1]!r}",
+                  file=sys.stderr)
+            return 2
         argv = argv[2:]
     if len(argv) != 2 or argv[0] in ("-h", "--help"):
         print(__doc__.strip(), file=sys.stderr)
