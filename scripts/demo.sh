@@ -40,7 +40,7 @@ shift $((OPTIND - 1))
 out=$(new_results_dir demo)
 declare -A dir
 for v in 0 1; do
-	RESULTS=$out "$TOP/scripts/boot.sh" -w "flag$v" -c "sched_proxy_exec=$v" \
+	RESULTS=$out "$TOP/scripts/boot.sh" -w "flag$v" -c "sched_proxy_exec=$v $TEST_BOOT_CMDLINE" \
 		-t pe -T info,selftests x86_64 debug || true
 	dir[$v]=$(find "$out" -maxdepth 1 -type d -name "*-flag$v" | sort | tail -n 1)
 done

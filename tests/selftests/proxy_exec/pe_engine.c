@@ -867,6 +867,44 @@ static int waiter_op(struct pe_run *run, uint64_t id, uint64_t *ns)
 	return err;
 }
 
+/* tracefs's trace_marker, at either of its usual places; -1 if none. */
+static int open_trace_marker(void)
+{
+	static const char * const paths[] = {
+		"/sys/kernel/tracing/trace_marker",
+		"/sys/kernel/debug/tracing/trace_marker",
+	};
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		fd = open(paths[i], O_WRONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
+/*
+ * With cfg.trace, write one line to the ftrace buffer, so that a long wait
+ * can be found in a trace of the scheduler's events.
+ */
+static void __printf(2, 3) trace_mark(struct pe_run *run, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	int len;
+
+	if (run->trace_fd < 0)
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (len > 0 && write(run->trace_fd, buf,
+			     (size_t)len < sizeof(buf) ? (size_t)len : sizeof(buf) - 1) < 0)
+		run->trace_fd = -1;	/* tracing went away: stop marking */
+}
+
 static void *owner_fn(void *arg)
 {
 	uint64_t cpu_ns[CALIB_OPS], wall_ns[CALIB_OPS];
@@ -1058,6 +1096,32 @@ static bool wait_owner_stuck(struct pe_run *run, unsigned long last_seq,
 	}
 }
 
+/*
+ * Between samples, pause the hogs until the owner has started a critical
+ * section not sampled yet, then let them compete again.  A weak owner
+ * (SCHED_IDLE, nice 19, a fair task under a FIFO hog) otherwise gets the
+ * CPU so rarely that a budget fits only a few samples, fewer still on a
+ * slow machine.  Never during a sample: a measured wait always sees the
+ * hogs.  False when the run stops or @deadline passes first.
+ */
+static bool rearm_owner(struct pe_run *run, unsigned long last_seq,
+			uint64_t deadline)
+{
+	bool ok = false;
+
+	atomic_store(&run->hogs_paused, 1);
+	while (!stopping(run) && pe_now_ns(CLOCK_MONOTONIC) < deadline) {
+		if (atomic_load(&run->owner_seq) != last_seq &&
+		    atomic_load(&run->owner_in_op)) {
+			ok = true;
+			break;
+		}
+		sleep_ns(POLL_NS);
+	}
+	atomic_store(&run->hogs_paused, 0);
+	return ok;
+}
+
 static void *waiter_fn(void *arg)
 {
 	struct pe_run *run = arg;
@@ -1093,7 +1157,9 @@ static void *waiter_fn(void *arg)
 		uint64_t wall, sample_id;
 		bool capped;
 
-		if (!wait_owner_stuck(run, last_seq,
+		if (!rearm_owner(run, last_seq,
+				 short_of ? hard_deadline : deadline) ||
+		    !wait_owner_stuck(run, last_seq,
 				      short_of ? hard_deadline : deadline,
 				      &last_seq))
 			break;
@@ -1104,7 +1170,12 @@ static void *waiter_fn(void *arg)
 		run->cur_active = true;
 		pthread_mutex_unlock(&run->ctl);
 
+		trace_mark(run, "pe_wait begin id=%llu\n",
+			   (unsigned long long)sample_id);
 		err = waiter_op(run, sample_id, &wall);
+		trace_mark(run, "pe_wait end id=%llu wall_us=%llu\n",
+			   (unsigned long long)sample_id,
+			   (unsigned long long)pe_to_us(wall));
 
 		pthread_mutex_lock(&run->ctl);
 		run->cur_active = false;
@@ -1356,6 +1427,7 @@ struct pe_run *pe_run_new(const struct pe_config *cfg,
 	run->scen = scen;
 	run->fd = -1;
 	run->rfd = -1;
+	run->trace_fd = -1;
 	for (i = 0; i < ARRAY_SIZE(run->dirfd); i++)
 		run->dirfd[i] = -1;
 	snprintf(run->cpu_max, sizeof(run->cpu_max), "%s", CGMAX_THROTTLED);
@@ -1385,6 +1457,8 @@ void pe_run_free(struct pe_run *run)
 		close(run->fd);
 	if (run->rfd >= 0)
 		close(run->rfd);
+	if (run->trace_fd >= 0)
+		close(run->trace_fd);
 	for (i = 0; i < ARRAY_SIZE(run->dirfd); i++)
 		if (run->dirfd[i] >= 0)
 			close(run->dirfd[i]);
@@ -1498,43 +1572,51 @@ bool pe_start_threads(struct pe_run *run)
 	pthread_mutex_unlock(&run->ctl);
 	if (atomic_load(&run->err_set))
 		return false;
+	if (run->cfg.trace) {
+		run->trace_fd = open_trace_marker();
+		if (run->trace_fd < 0)
+			pe_log("PE_TRACE: no trace_marker in tracefs; waits are not marked\n");
+		trace_mark(run, "pe_run start scenario=%s cpu=%d\n",
+			   run->scen->name, run->cpu);
+	}
 	atomic_store(&run->go, 1);
 	return true;
 }
 
 /**
- * pe_read_proxy_runs() - the kernel's count of proxies run
+ * pe_read_proxy_stats() - the kernel's proxy counters
  * @cpu: a CPU, or PE_ALL_CPUS for the sum over all
+ * @st: filled in; st->valid is false when the kernel has no counters
  *
- * Counts how often find_proxy_task() ran an owner for a donor.
- *
- * Return: the count, or -1 when the kernel has no such counter.
+ * Return: st->valid.
  */
-long pe_read_proxy_runs(int cpu)
+bool pe_read_proxy_stats(int cpu, struct pe_proxy_stats *st)
 {
+	struct pe_proxy_stats r;
 	char line[256];
-	long runs = -1, sum = 0, r;
-	bool any = false;
 	FILE *f;
 	int c;
 
+	memset(st, 0, sizeof(*st));
 	f = fopen(PE_STATS_FILE, "r");
 	if (!f)
-		return -1;
+		return false;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "cpu%d runs %ld", &c, &r) != 2)
+		if (sscanf(line,
+			   "cpu%d runs %ld owner_sleeping %ld owner_remote %ld chain_broken %ld",
+			   &c, &r.runs, &r.owner_sleeping, &r.owner_remote,
+			   &r.chain_broken) != 5)
 			continue;
-		any = true;
-		sum += r;
-		if (c == cpu) {
-			runs = r;
-			break;
-		}
+		if (cpu != PE_ALL_CPUS && c != cpu)
+			continue;
+		st->valid = true;
+		st->runs += r.runs;
+		st->owner_sleeping += r.owner_sleeping;
+		st->owner_remote += r.owner_remote;
+		st->chain_broken += r.chain_broken;
 	}
 	fclose(f);
-	if (cpu == PE_ALL_CPUS)
-		return any ? sum : -1;
-	return runs;
+	return st->valid;
 }
 
 /**
@@ -1551,7 +1633,9 @@ int pe_schedstats_enable(void)
 
 	if (cg_read(SYSCTL_KERNEL_DIR, "sched_schedstats", buf, sizeof(buf)))
 		return -1;
-	cg_write(SYSCTL_KERNEL_DIR, "sched_schedstats", "1");
+	/* Already on (schedstats=enable): leave the static key alone. */
+	if (atoi(buf) != 1)
+		cg_write(SYSCTL_KERNEL_DIR, "sched_schedstats", "1");
 	return atoi(buf);
 }
 
@@ -1563,7 +1647,7 @@ void pe_schedstats_restore(int old)
 {
 	char buf[16];
 
-	if (old < 0)
+	if (old < 0 || old == 1)
 		return;
 	snprintf(buf, sizeof(buf), "%d", old);
 	cg_write(SYSCTL_KERNEL_DIR, "sched_schedstats", buf);
@@ -1608,27 +1692,38 @@ int pe_pick_cpus(struct pe_run *run)
 /**
  * pe_run_collect() - run the scenario until the waiter is done
  * @run: the run, set up
- * @stats_cpu: the CPU whose proxy_runs to count, or PE_ALL_CPUS
- * @proxy_runs: proxies run meanwhile, -1 without counters
+ * @stats_cpu: the CPU whose proxy counters to read, or PE_ALL_CPUS
+ * @delta: what the counters counted meanwhile; delta->valid is false
+ *         when the kernel has no counters
  *
  * Schedstats are on for the run and restored after it.
  *
  * Return: whether the threads started; errors are in run->err_msg.
  */
-bool pe_run_collect(struct pe_run *run, int stats_cpu, long *proxy_runs)
+bool pe_run_collect(struct pe_run *run, int stats_cpu,
+		    struct pe_proxy_stats *delta)
 {
 	int stats_old = pe_schedstats_enable();
-	long runs0 = pe_read_proxy_runs(stats_cpu), runs1;
-	bool started = pe_start_threads(run);
+	struct pe_proxy_stats s0, s1;
+	bool started;
 
+	pe_read_proxy_stats(stats_cpu, &s0);
+	started = pe_start_threads(run);
 	if (started) {
 		/* The waiter ends the run after its samples or budget. */
 		pthread_join(run->waiter_t, NULL);
 		run->waiter_started = false;
 	}
 	pe_stop_all(run);
-	runs1 = pe_read_proxy_runs(stats_cpu);
+	pe_read_proxy_stats(stats_cpu, &s1);
 	pe_schedstats_restore(stats_old);
-	*proxy_runs = runs0 >= 0 && runs1 >= 0 ? runs1 - runs0 : -1;
+	memset(delta, 0, sizeof(*delta));
+	delta->valid = s0.valid && s1.valid;
+	if (delta->valid) {
+		delta->runs = s1.runs - s0.runs;
+		delta->owner_sleeping = s1.owner_sleeping - s0.owner_sleeping;
+		delta->owner_remote = s1.owner_remote - s0.owner_remote;
+		delta->chain_broken = s1.chain_broken - s0.chain_broken;
+	}
 	return started;
 }

@@ -61,7 +61,7 @@
 #endif
 
 #define SCHED_STR_LEN		96
-/* proxy_runs summed over every CPU. */
+/* Proxy counters summed over every CPU. */
 #define PE_ALL_CPUS		(-1)
 
 struct pe_sched {
@@ -155,6 +155,20 @@ struct pe_config {
 	long cpu;
 	enum pe_lock_kind lock;
 	enum pe_placement place;
+	/* Mark each wait's start and end in the ftrace buffer. */
+	bool trace;
+};
+
+/*
+ * The kernel's proxy counters (PE_STATS_FILE), of one CPU or summed over
+ * all; they count only while schedstats are on.
+ */
+struct pe_proxy_stats {
+	bool valid;		/* false: the kernel has no such counters */
+	long runs;		/* find_proxy_task() ran an owner for a donor */
+	long owner_sleeping;	/* fallbacks: the owner was asleep, */
+	long owner_remote;	/* queued on another CPU, */
+	long chain_broken;	/* or the chain was a cycle or too long */
 };
 
 struct pe_run {
@@ -165,6 +179,8 @@ struct pe_run {
 	/* The lock: fpos file, pipe ends, rename directories. */
 	int fd;
 	int rfd;
+	/* trace_marker when cfg.trace, else -1. */
+	int trace_fd;
 	int dirfd[4];
 	bool owner_flip;
 	bool waiter_flip;
@@ -252,8 +268,9 @@ bool pe_cgroups_setup(struct pe_run *run, char *why, size_t len);
 int pe_cgroups_teardown(struct pe_run *run, char *why, size_t len);
 bool pe_start_threads(struct pe_run *run);
 void pe_stop_all(struct pe_run *run);
-bool pe_run_collect(struct pe_run *run, int stats_cpu, long *proxy_runs);
-long pe_read_proxy_runs(int cpu);
+bool pe_run_collect(struct pe_run *run, int stats_cpu,
+		    struct pe_proxy_stats *delta);
+bool pe_read_proxy_stats(int cpu, struct pe_proxy_stats *st);
 int pe_schedstats_enable(void);
 void pe_schedstats_restore(int old);
 

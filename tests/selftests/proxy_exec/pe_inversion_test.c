@@ -70,6 +70,9 @@
  *   PE_CPU           CPU to run on (default: the last CPU in our affinity)
  *   PE_TMPDIR        directory for the scratch file (default: /dev/shm,
  *                    /tmp or /run if tmpfs, else a private tmpfs mount)
+ *   PE_TRACE         1: write "pe_wait begin id=N" and "pe_wait end id=N
+ *                    wall_us=W" to tracefs's trace_marker around each
+ *                    wait, to find a long one in a trace (default 0)
  *
  * Needs root: SCHED_FIFO, negative nice values and SCHED_DEADLINE.
  */
@@ -158,6 +161,7 @@ static bool read_config(struct pe_config *cfg, struct pe_limits *lim)
 	/* The verdict's minimum, and the count the engine samples up to. */
 	cfg->min_samples = env_long("PE_MIN_SAMPLES", 4, 1, 100000, &ok);
 	cfg->cpu = env_long("PE_CPU", -1, -1, CPU_SETSIZE - 1, &ok);
+	cfg->trace = env_long("PE_TRACE", 0, 0, 1, &ok);
 	cfg->lock = PE_LOCK_FPOS;
 	cfg->place = PE_PLACE_ONE;
 	return ok;
@@ -345,12 +349,12 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 	int share;
 	size_t i, over = 0, capped = 0, long_waits = 0, need_long, need_over;
 	char ws[SCHED_STR_LEN], os[SCHED_STR_LEN], hs[SCHED_STR_LEN];
-	long proxy_runs;
+	struct pe_proxy_stats ps;
 	const char *mode;
 	uint64_t *sorted;
 	bool started;
 
-	started = pe_run_collect(run, run->cpu, &proxy_runs);
+	started = pe_run_collect(run, run->cpu, &ps);
 	if (atomic_load(&run->err_set) && run->err_is_skip)
 		SKIP(return, "%s", run->err_msg);
 	ASSERT_TRUE(started && !atomic_load(&run->err_set))
@@ -414,13 +418,14 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		       (unsigned long long)p50_us, (unsigned long long)p99_us,
 		       capped ? ">= " : "", (unsigned long long)max_us,
 		       over, (unsigned long long)bound_us, capped);
-	ksft_print_msg("PE-STAT variant=%s mode=%s cs_us=%llu n=%zu p50_us=%llu p99_us=%llu max_us=%llu over_us=%llu over=%zu capped=%zu waiter_pinned=%d partition=%d proxy_runs=%ld\n",
+	ksft_print_msg("PE-STAT variant=%s mode=%s cs_us=%llu n=%zu p50_us=%llu p99_us=%llu max_us=%llu over_us=%llu over=%zu capped=%zu waiter_pinned=%d partition=%d proxy_runs=%ld owner_sleeping=%ld owner_remote=%ld chain_broken=%ld\n",
 		       variant->name, mode, (unsigned long long)cs_us, run->n,
 		       (unsigned long long)p50_us, (unsigned long long)p99_us,
 		       (unsigned long long)max_us, (unsigned long long)bound_us,
 		       over, capped, run->waiter_pinned, run->part.active,
-		       proxy_runs);
-	if (proxy_runs < 0)
+		       ps.valid ? ps.runs : -1, ps.owner_sleeping, ps.owner_remote,
+		       ps.chain_broken);
+	if (!ps.valid)
 		ksft_print_msg("no %s: the kernel has no proxy counters to check\n",
 			       PE_STATS_FILE);
 
@@ -438,15 +443,15 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 			TH_LOG("only %zu waits >= cs/4: the waiter hardly met the lock held, so the run cannot show a bound",
 			       long_waits);
 		/* The bound must come from proxying, seen by the kernel. */
-		if (proxy_runs >= 0)
-			EXPECT_GT(proxy_runs, 0)
+		if (ps.valid)
+			EXPECT_GT(ps.runs, 0)
 				TH_LOG("the kernel counted no proxy run on cpu %d", run->cpu);
 	} else {
 		/* With the flag off the kernel must not have proxied at all. */
-		if (proxy_runs >= 0)
-			EXPECT_EQ(0, proxy_runs)
+		if (ps.valid)
+			EXPECT_EQ(0, ps.runs)
 				TH_LOG("the kernel counted %ld proxy runs with proxy execution off",
-				       proxy_runs);
+				       ps.runs);
 		/*
 		 * Waits of seconds may leave fewer samples than PE_MIN_OVER
 		 * in the budget: then every one of them must be over.

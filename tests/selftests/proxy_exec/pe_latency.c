@@ -213,7 +213,8 @@ static void record(const char *kind, const char *cas, size_t sample,
 }
 
 /* The records, and a summary on stderr. */
-static void report(struct pe_run *run, const char *cas, long proxy_runs)
+static void report(struct pe_run *run, const char *cas,
+		   const struct pe_proxy_stats *ps)
 {
 	uint64_t cap = (uint64_t)run->cfg.cap_ms * NSEC_PER_MSEC, v, *sorted;
 	size_t i, timeouts = 0;
@@ -231,21 +232,23 @@ static void report(struct pe_run *run, const char *cas, long proxy_runs)
 			sorted[i] = v;
 		record("lat", cas, i, v, "ns", run->capped[i] ? "timeout" : "ok");
 	}
-	if (proxy_runs >= 0)
-		record("stat", cas, 0, (uint64_t)proxy_runs, "count", "ok");
+	if (ps->valid)
+		record("stat", cas, 0, (uint64_t)ps->runs, "count", "ok");
 	fflush(stdout);
 
 	if (sorted)
 		qsort(sorted, run->n, sizeof(*sorted), pe_cmp_u64);
 	fprintf(stderr,
-		"pe_latency: %s: %zu waits in %llu ms: p50 %llu us, p99 %llu us, max %llu us, %zu timeouts; cs %llu us cpu, %llu us wall; waiter op %llu us; proxy_runs %ld\n",
+		"pe_latency: %s: %zu waits in %llu ms: p50 %llu us, p99 %llu us, max %llu us, %zu timeouts; cs %llu us cpu, %llu us wall; waiter op %llu us; proxy_runs %ld, fallbacks: owner_sleeping %ld owner_remote %ld chain_broken %ld\n",
 		cas, run->n, (unsigned long long)(run->sampling_ns / NSEC_PER_MSEC),
 		(unsigned long long)pe_to_us(sorted ? pe_percentile(sorted, run->n, 50) : 0),
 		(unsigned long long)pe_to_us(sorted ? pe_percentile(sorted, run->n, 99) : 0),
 		(unsigned long long)pe_to_us(sorted && run->n ? sorted[run->n - 1] : 0),
 		timeouts, (unsigned long long)pe_to_us(run->cs_cpu_ns),
 		(unsigned long long)pe_to_us(run->cs_wall_ns),
-		(unsigned long long)pe_to_us(run->waiter_cost_ns), proxy_runs);
+		(unsigned long long)pe_to_us(run->waiter_cost_ns),
+		ps->valid ? ps->runs : -1, ps->owner_sleeping, ps->owner_remote,
+		ps->chain_broken);
 	if (run->n < (size_t)run->cfg.samples)
 		fprintf(stderr,
 			"pe_latency: %s: only %zu of %ld samples within the %ld ms budget\n",
@@ -259,7 +262,7 @@ static int bench(struct pe_run *run, const char *cas)
 	const struct pe_scenario *scen = run->scen;
 	char where[160], state[64], why[2 * PATH_MAX];
 	char ws[SCHED_STR_LEN], os[SCHED_STR_LEN], hs[SCHED_STR_LEN];
-	long proxy_runs;
+	struct pe_proxy_stats ps;
 	int err;
 
 	pe_remove_stale_cgroups();
@@ -299,12 +302,12 @@ static int bench(struct pe_run *run, const char *cas)
 			(unsigned long long)pe_to_us(run->fair_server_ns),
 			run->fair_server_src);
 
-	if (!pe_run_collect(run, PE_ALL_CPUS, &proxy_runs) ||
+	if (!pe_run_collect(run, PE_ALL_CPUS, &ps) ||
 	    atomic_load(&run->err_set)) {
 		fprintf(stderr, "pe_latency: %s: %s\n", cas, run->err_msg);
 		return 1;
 	}
-	report(run, cas, proxy_runs);
+	report(run, cas, &ps);
 	return 0;
 }
 
