@@ -901,8 +901,11 @@ static void __printf(2, 3) trace_mark(struct pe_run *run, const char *fmt, ...)
 	len = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (len > 0 && write(run->trace_fd, buf,
-			     (size_t)len < sizeof(buf) ? (size_t)len : sizeof(buf) - 1) < 0)
-		run->trace_fd = -1;	/* tracing went away: stop marking */
+			     (size_t)len < sizeof(buf) ? (size_t)len : sizeof(buf) - 1) < 0) {
+		/* Tracing went away: stop marking.  Only the waiter marks. */
+		close(run->trace_fd);
+		run->trace_fd = -1;
+	}
 }
 
 static void *owner_fn(void *arg)

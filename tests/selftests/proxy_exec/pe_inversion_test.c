@@ -12,6 +12,9 @@
  * beyond its own uncontended cost: that is the time spent blocked on the
  * mutex.  CPU hogs with a medium context
  * keep the owner off the CPU.  Owner, hogs and waiter are pinned to one CPU.
+ * Between two waits the hogs pause until the owner has started its next
+ * write, so that a weak owner does not starve the sampling; during a wait
+ * they always run.
  *
  * sched_setattr() refuses SCHED_DEADLINE to a task whose affinity does not
  * span its root domain, so a deadline waiter cannot simply be pinned.  For
