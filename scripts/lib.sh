@@ -37,14 +37,6 @@ BASE_DATE="2025-11-01T00:00:00Z"
 HARNESS_IDENT_NAME="Proxy Exec Harness"
 HARNESS_IDENT_EMAIL="harness@proxy-exec.invalid"
 
-# Kernel command line of the test boots (test.sh, demo.sh), not of the
-# benchmark boots.  schedstats on from boot: the proxy selftests turn them
-# on, and a runtime flip patches the static-key sites in __schedule() and
-# the enqueue paths.  x86 guests under QEMU's multi-threaded TCG then once
-# hit a stale int3 at such a site ("Oops: int3" in __schedule, during
-# text_poke_bp()); with the key set at boot nothing is patched at runtime.
-TEST_BOOT_CMDLINE="schedstats=enable"
-
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }

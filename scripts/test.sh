@@ -131,7 +131,7 @@ for a in $arches; do
 		fi
 		name=$a-$flag
 		step "boot-$name" env RESULTS="$out" "$TOP/scripts/boot.sh" \
-			-w "$name" -c "sched_proxy_exec=$val $TEST_BOOT_CMDLINE${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
+			-w "$name" -c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
 			-T info,selftests,torture,ww_mutex "${bootargs[@]}" "$a" debug || true
 		run=$(find "$out" -maxdepth 1 -type d -name "*-$name" | sort | tail -n 1)
 		if [ -z "$run" ] || [ ! -f "$run/results.tsv" ]; then
