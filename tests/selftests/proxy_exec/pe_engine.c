@@ -21,8 +21,9 @@
  * ones left by a killed run are removed by the next run.
  *
  * A watchdog thread (highest SCHED_FIFO priority, on another CPU when the
- * tasks are pinned and there is one) pauses the hogs, and lifts the owner's
- * cpu.max, when one wait exceeds the cap, so the owner can finish.
+ * tasks are pinned and there is one) pauses the hogs and the contender,
+ * and lifts the owner's cpu.max, when one wait exceeds the cap, so the
+ * owner can finish.
  *
  * Environment: PE_TMPDIR, the directory for the fpos scratch file
  * (default: /dev/shm, /tmp or /run if tmpfs, else a private tmpfs mount).
@@ -53,12 +54,21 @@
 #ifndef F_SETPIPE_SZ
 #define F_SETPIPE_SZ		1031
 #endif
+#ifndef __maybe_unused
+#define __maybe_unused		__attribute__((__unused__))
+#endif
 
 /* The plain fair context of most tasks. */
 #define NICE_0			{ .policy = SCHED_OTHER, .nice = 0 }
 #define CG_SCENARIO(n, mode) {						\
 	.name = (n), .waiter = NICE_0, .owner = NICE_0, .hog = NICE_0,	\
 	.nr_hogs = 2, .donor_share_pct = 33, .cg_mode = (mode),		\
+}
+#define FIFO_SCENARIO(n, with_contender) {				\
+	.name = (n), .waiter = { .policy = SCHED_FIFO, .prio = 50 },	\
+	.owner = NICE_0, .hog = { .policy = SCHED_FIFO, .prio = 10 },	\
+	.nr_hogs = 1, .fair_server_window = true,			\
+	.contender = (with_contender),					\
 }
 
 #define SYSCTL_KERNEL_DIR	"/proc/sys/kernel"
@@ -135,14 +145,14 @@ const struct pe_scenario pe_scenarios[PE_NR_SCENARIOS] = {
 	 * blocked on a runnable owner's behalf.  A bound for this scenario
 	 * therefore includes the fair server's runtime.
 	 */
-	[PE_SCEN_FIFO] = {
-		.name = "fifo",
-		.waiter = { .policy = SCHED_FIFO, .prio = 50 },
-		.owner = NICE_0,
-		.hog = { .policy = SCHED_FIFO, .prio = 10 },
-		.nr_hogs = 1,
-		.fair_server_window = true,
-	},
+	[PE_SCEN_FIFO] = FIFO_SCENARIO("fifo", false),
+	/*
+	 * The same with a contender ahead of the waiter on the wait list:
+	 * the owner's unlock wakes the contender, not the waiter whose
+	 * context the owner runs on, and proxy execution must still end
+	 * that turn rather than let the owner re-take the lock on it.
+	 */
+	[PE_SCEN_FIFO_CONTENDER] = FIFO_SCENARIO("fifocontender", true),
 	/*
 	 * A deadline task has no priority to inherit; only proxy execution
 	 * lends its bandwidth.  3 ms every 10 ms leaves room for a TCG
@@ -953,26 +963,87 @@ io_err:
 	return NULL;
 }
 
-static void *hog_fn(void *arg)
+/*
+ * The life of a background thread, a hog or the contender: set up in the
+ * others' cgroup with context @s, count itself ready, then repeat @op until
+ * the run stops, sleeping while @paused is set.
+ */
+static void *background_loop(struct pe_run *run, const char *who,
+			     const struct pe_sched *s, atomic_int *paused,
+			     int (*op)(struct pe_run *run))
 {
-	struct pe_run *run = arg;
-	int i;
+	int err;
 
-	if (!thread_setup(run, "hog", &run->cg_rest, &run->scen->hog))
+	if (!thread_setup(run, who, &run->cg_rest, s))
 		return NULL;
-	atomic_fetch_add(&run->hogs_ready, 1);
+	atomic_fetch_add(&run->bg_ready, 1);
 	if (!wait_go(run))
 		return NULL;
 
 	while (!stopping(run)) {
-		if (atomic_load_explicit(&run->hogs_paused, memory_order_relaxed)) {
+		if (atomic_load_explicit(paused, memory_order_relaxed)) {
 			sleep_ns(NSEC_PER_MSEC);
 			continue;
 		}
-		for (i = 0; i < 1000; i++)
-			__asm__ __volatile__("" ::: "memory");
+		err = op(run);
+		if (err) {
+			run_error(run, false, "%s: %s", who, strerror(-err));
+			return NULL;
+		}
 	}
 	return NULL;
+}
+
+/* A stretch of a hog's busy loop. */
+static int hog_op(struct pe_run *run __maybe_unused)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		__asm__ __volatile__("" ::: "memory");
+	return 0;
+}
+
+static void *hog_fn(void *arg)
+{
+	struct pe_run *run = arg;
+
+	return background_loop(run, "hog", &run->scen->hog, &run->hogs_paused,
+			       hog_op);
+}
+
+/*
+ * One write of the contender: as few bytes as the waiter's, at the shared
+ * position (the owner's rewind keeps the file small), so under the owner's
+ * f_pos_lock but with a critical section too short to matter.  While
+ * contender_in_op is set, the contender is queued on the lock (woken or
+ * not) or holds it.
+ */
+static int contender_op(struct pe_run *run)
+{
+	ssize_t w;
+
+	atomic_store(&run->contender_in_op, 1);
+	w = write(run->fd, run->owner_buf, WAITER_WRITE_LEN);
+	atomic_store(&run->contender_in_op, 0);
+	if (w != WAITER_WRITE_LEN)
+		return w < 0 ? -errno : -EIO;
+	return 0;
+}
+
+/*
+ * The contender loops on its write from the start of the contention; once
+ * the hogs run, it hardly gets the CPU, so it stays queued on the lock
+ * ahead of the waiter.  Only the watchdog and the end of the run pause it,
+ * not the re-arming between samples: that is when it queues again.
+ */
+static void *contender_fn(void *arg)
+{
+	static const struct pe_sched nice_0 = NICE_0;
+	struct pe_run *run = arg;
+
+	return background_loop(run, "contender", &nice_0,
+			       &run->contender_paused, contender_op);
 }
 
 /* Lift or restore a throttled owner's cpu.max; called under run->ctl. */
@@ -992,9 +1063,10 @@ static void owner_throttle(struct pe_run *run, bool on)
 }
 
 /*
- * The waiter cannot be interrupted inside its operation, but the hogs can
- * be stopped, and a throttled owner unthrottled: once a wait exceeds the
- * cap, do both so the owner finishes.
+ * The waiter cannot be interrupted inside its operation, but the hogs and
+ * the contender can be stopped, and a throttled owner unthrottled: once a
+ * wait exceeds the cap, do that so the owner finishes and the waiter gets
+ * to the head of the wait list.
  */
 static void *watchdog_fn(void *arg)
 {
@@ -1023,6 +1095,7 @@ static void *watchdog_fn(void *arg)
 		    pe_now_ns(CLOCK_MONOTONIC) - run->cur_start > cap) {
 			run->capped_id = run->cur_id;
 			atomic_store(&run->hogs_paused, 1);
+			atomic_store(&run->contender_paused, 1);
 			owner_throttle(run, false);
 		}
 		pthread_mutex_unlock(&run->ctl);
@@ -1070,10 +1143,18 @@ static bool waiter_setup(struct pe_run *run)
 	return false;
 }
 
+/* Whether a contender, if there is one, is queued on the lock or holds it. */
+static bool contender_queued(struct pe_run *run)
+{
+	return !run->scen->contender || atomic_load(&run->contender_in_op);
+}
+
 /*
  * Wait until the owner has sat in one critical section, not sampled
  * before, for stuck_ns: it was preempted holding the lock, which is the
- * case where inversion happens.  One sample per owner op at most.
+ * case where inversion happens.  With a contender, wait too until it is
+ * inside its write, so the waiter queues behind it.  One sample per owner
+ * op at most.
  */
 static bool wait_owner_stuck(struct pe_run *run, unsigned long last_seq,
 			     uint64_t deadline, unsigned long *seq_out)
@@ -1091,7 +1172,8 @@ static bool wait_owner_stuck(struct pe_run *run, unsigned long last_seq,
 		} else if (seq != seen_seq) {
 			seen_seq = seq;
 			seen_at = now;
-		} else if (now - seen_at >= run->stuck_ns) {
+		} else if (now - seen_at >= run->stuck_ns &&
+			   contender_queued(run)) {
 			*seq_out = seq;
 			return true;
 		}
@@ -1105,7 +1187,9 @@ static bool wait_owner_stuck(struct pe_run *run, unsigned long last_seq,
  * (SCHED_IDLE, nice 19, a fair task under a FIFO hog) otherwise gets the
  * CPU so rarely that a budget fits only a few samples, fewer still on a
  * slow machine.  Never during a sample: a measured wait always sees the
- * hogs.  False when the run stops or @deadline passes first.
+ * hogs.  The contender is left running: it queues on the lock again now,
+ * while it can get the CPU.  False when the run stops or @deadline passes
+ * first.
  */
 static bool rearm_owner(struct pe_run *run, unsigned long last_seq,
 			uint64_t deadline)
@@ -1184,6 +1268,7 @@ static void *waiter_fn(void *arg)
 		run->cur_active = false;
 		capped = run->capped_id == sample_id;
 		atomic_store(&run->hogs_paused, 0);
+		atomic_store(&run->contender_paused, 0);
 		owner_throttle(run, true);
 		pthread_mutex_unlock(&run->ctl);
 		if (err)
@@ -1391,12 +1476,16 @@ static int open_rename_dirs(struct pe_run *run, char *where, size_t len)
  * @where: what was set up
  * @len: its size
  *
- * Return: 0 or -errno.
+ * Return: 0 or -errno; -EOPNOTSUPP for a contender on a lock other than
+ * fpos.
  */
 int pe_lock_open(struct pe_run *run, char *where, size_t len)
 {
 	int fd;
 
+	/* The contender writes to the owner's file; see contender_op(). */
+	if (run->scen->contender && run->cfg.lock != PE_LOCK_FPOS)
+		return -EOPNOTSUPP;
 	switch (run->cfg.lock) {
 	case PE_LOCK_PIPE:
 		return open_pipe(run, where, len);
@@ -1505,11 +1594,14 @@ void pe_stop_all(struct pe_run *run)
 	atomic_store(&run->stop, 1);
 	/* Let the owner run so it leaves its critical section. */
 	atomic_store(&run->hogs_paused, 1);
+	atomic_store(&run->contender_paused, 1);
 	pthread_mutex_lock(&run->ctl);
 	owner_throttle(run, false);
 	pthread_mutex_unlock(&run->ctl);
 	for (i = 0; i < run->hogs_started; i++)
 		pthread_join(run->hog_t[i], NULL);
+	if (run->contender_started)
+		pthread_join(run->contender_t, NULL);
 	if (run->waiter_started)
 		pthread_join(run->waiter_t, NULL);
 	if (run->owner_started)
@@ -1568,7 +1660,12 @@ bool pe_start_threads(struct pe_run *run)
 			return false;
 		run->hogs_started = i + 1;
 	}
-	if (!wait_ready(run, &run->hogs_ready, run->nr_hogs))
+	if (run->scen->contender &&
+	    !start_thread(run, &run->contender_t, &run->contender_started,
+			  contender_fn, "contender"))
+		return false;
+	if (!wait_ready(run, &run->bg_ready,
+			run->nr_hogs + (run->contender_started ? 1 : 0)))
 		return false;
 	pthread_mutex_lock(&run->ctl);
 	owner_throttle(run, true);

@@ -17,7 +17,12 @@
  *           each move a file between two directories of their own.
  *
  * Scenarios name the waiter, owner and hog contexts; placements pin every
- * task to one CPU or let them spread over our affinity.
+ * task to one CPU or let them spread over our affinity.  The fifocontender
+ * scenario adds a contender (fpos only): a nice 0 thread looping on writes
+ * of a few bytes to the shared file.  It queues on f_pos_lock while the
+ * hogs pause between samples and hardly runs against them, so it stays on
+ * the wait list ahead of the waiter, and the owner's unlock wakes it rather
+ * than the waiter.  The watchdog pauses it with the hogs.
  */
 #ifndef PE_ENGINE_H
 #define PE_ENGINE_H
@@ -111,12 +116,15 @@ struct pe_scenario {
 	 */
 	int donor_share_pct;
 	enum pe_cg_mode cg_mode;
+	/* A contender queued on the lock ahead of the waiter (fpos only). */
+	bool contender;
 };
 
 enum pe_scenario_id {
 	PE_SCEN_NICE,
 	PE_SCEN_IDLE,
 	PE_SCEN_FIFO,
+	PE_SCEN_FIFO_CONTENDER,
 	PE_SCEN_DEADLINE,
 	PE_SCEN_CGWEIGHT,
 	PE_SCEN_CGMAX,
@@ -203,11 +211,14 @@ struct pe_run {
 	atomic_int stop;
 	atomic_int go;
 	atomic_int hogs_paused;
+	atomic_int contender_paused;
 	atomic_int owner_ready;
 	atomic_int waiter_ready;
-	atomic_int hogs_ready;
+	/* The hogs and the contender. */
+	atomic_int bg_ready;
 	atomic_int wd_ready;
 	atomic_int owner_in_op;
+	atomic_int contender_in_op;
 	atomic_ulong owner_seq;
 	atomic_int unthrottled;
 
@@ -239,10 +250,12 @@ struct pe_run {
 	pthread_t waiter_t;
 	pthread_t wd_t;
 	pthread_t *hog_t;
+	pthread_t contender_t;
 	bool owner_started;
 	bool waiter_started;
 	bool wd_started;
 	int hogs_started;
+	bool contender_started;
 	bool joined;
 };
 

@@ -54,9 +54,18 @@
  * owner's behalf.  The bound of that variant therefore includes the fair
  * server's runtime.
  *
+ * The fifo_contender_first variant adds a contender to it: a nice 0 thread
+ * on the same CPU looping on writes of a few bytes to the same file.  It
+ * queues on f_pos_lock while the hogs pause between samples and hardly runs
+ * against them, so the waiter queues behind it.  The owner's unlock then
+ * wakes the contender, not the waiter whose context the owner runs on, and
+ * proxy execution must still end the owner's turn on that context rather
+ * than let it re-take the lock.  Its bound is that of the FIFO variant.
+ *
  * A watchdog thread (highest SCHED_FIFO priority, on another CPU when there
- * is one) pauses the hogs when one wait exceeds a cap, so the owner can
- * finish and the test cannot hang; such a sample is reported as capped.
+ * is one) pauses the hogs (and the contender) when one wait exceeds a cap,
+ * so the owner can finish and the test cannot hang; such a sample is
+ * reported as capped.
  *
  * The scenario itself (threads, calibration, partition, watchdog) is
  * pe_engine.c, shared with the pe_latency benchmark; this file holds the
@@ -267,6 +276,16 @@ FIXTURE_VARIANT_ADD(f_pos_lock, fifo_waiter_other_owner_fifo_hogs) {
 	.scen = PE_SCEN_FIFO,
 };
 
+/*
+ * The same with a nice 0 contender queued ahead of the waiter: unlocking
+ * wakes the contender, and the owner must not keep running on the waiter's
+ * context.
+ */
+FIXTURE_VARIANT_ADD(f_pos_lock, fifo_contender_first) {
+	.name = "fifo_contender_first",
+	.scen = PE_SCEN_FIFO_CONTENDER,
+};
+
 /* A nice 19 owner gets about 0.7 % of the CPU against two nice 0 hogs. */
 FIXTURE_VARIANT_ADD(f_pos_lock, nice_waiter_nice19_owner_nice0_hogs) {
 	.name = "nice_waiter_nice19_owner_nice0_hogs",
@@ -389,6 +408,8 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		       run->part.active ?
 		       "pinned too (all in a cpuset partition: the cpu is their root domain)" :
 		       "pinned too");
+	if (scen->contender)
+		ksft_print_msg("a SCHED_OTHER/nice=0 contender loops on small writes to the file: queued on f_pos_lock ahead of the waiter, the owner's unlock wakes it, not the waiter\n");
 	ksft_print_msg("owner critical section: %llu us CPU (%llu us wall, uncontended); waiter write %llu us\n",
 		       (unsigned long long)cs_us,
 		       (unsigned long long)pe_to_us(run->cs_wall_ns),

@@ -176,6 +176,9 @@ static void parse_args(int argc, char **argv, struct pe_config *cfg, int *scen)
 		bad_usage("unexpected argument '%s'", argv[optind]);
 	if (!have_s || !have_l || !have_p)
 		bad_usage("-s SCENARIO, -l LOCK and -p PLACEMENT are required");
+	if (pe_scenarios[*scen].contender && cfg->lock != PE_LOCK_FPOS)
+		bad_usage("the %s scenario needs -l %s", pe_scenarios[*scen].name,
+			  pe_lock_names[PE_LOCK_FPOS]);
 }
 
 /* Interrupted: end the run early; the cgroups are still removed. */
