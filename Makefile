@@ -5,28 +5,29 @@
 
 ARCH ?= x86_64
 FLAVOUR ?= debug
+KERNEL ?= pe
 CMDLINE ?=
 TESTS ?= info
 KUNIT_GLOB ?= $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' tests/kunit/filter | head -n 1)
-export KSRC WORK RESULTS JOBS FRAGMENTS V FORCE BASE ACCEL SMP MEM
-export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES TEST_CMDLINE TEST_PROXY
+export KERNEL KSRC WORK RESULTS JOBS FRAGMENTS V FORCE BASE ACCEL SMP MEM
+export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES TEST_CMDLINE
 export BENCH_QUICK BENCH_ROUNDS BENCH_LAT BENCH_OVH BENCH_REPS BENCH_SECS
 export BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT BENCH_CONTROL ALLOWANCE_US
 
 S := scripts
 
 .DEFAULT_GOAL := help
-.PHONY: help deps fetch apply unapply export check-sync config build \
-	initramfs selftests-build boot shell kunit selftest torture check \
+.PHONY: help deps fetch apply unapply export check-sync prepare config build \
+	initramfs selftests-build boot shell kunit selftest torture judge check \
 	check-bisect test demo bench clean distclean
 
 help: ## Show this help
-	@echo "Usage: make <target> [ARCH=x86_64|arm64] [FLAVOUR=debug|perf] [VAR=...]"
+	@echo "Usage: make <target> [ARCH=x86_64|arm64] [FLAVOUR=debug|perf] [KERNEL=pe|base|ctl] [VAR=...]"
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk -F':.*## ' '{ printf "  %-16s %s\n", $$1, $$2 }'
 	@echo
-	@echo "Variables: ARCH FLAVOUR KSRC JOBS FRAGMENTS CMDLINE TESTS KUNIT_GLOB"
+	@echo "Variables: ARCH FLAVOUR KERNEL KSRC JOBS FRAGMENTS CMDLINE TESTS KUNIT_GLOB"
 	@echo "           ACCEL SMP MEM BOOT_TIMEOUT TORTURE_SECS ARCHES FORCE V"
 	@echo "  bench:    BENCH_QUICK BENCH_ROUNDS BENCH_LAT BENCH_OVH BENCH_REPS"
 	@echo "           BENCH_SECS BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT BENCH_CONTROL ALLOWANCE_US"
@@ -49,32 +50,39 @@ export: ## Regenerate patches/ from the kernel tree's commits
 check-sync: ## Fail when patches/ and the kernel tree disagree
 	$(S)/check-sync.sh
 
-config: ## Merge kernel-config/ fragments into the build's .config
+prepare: ## deps, fetch, apply, selftests and guest image for ARCH
+	$(S)/prepare.sh $(ARCH)
+
+config: fetch ## Merge kernel-config/ fragments into the build's .config
 	$(S)/config.sh $(ARCH) $(FLAVOUR)
 
-build: ## Build the kernel for ARCH and FLAVOUR
+build: fetch ## Build KERNEL (default pe: the series) for ARCH and FLAVOUR
+	$(S)/apply.sh -i
 	$(S)/build.sh $(ARCH) $(FLAVOUR)
 
-selftests-build: ## Build tests/selftests for ARCH
+selftests-build: fetch ## Build tests/selftests for ARCH
 	$(S)/selftests-build.sh $(ARCH)
 
 initramfs: selftests-build ## Build the guest userspace image for ARCH
 	$(S)/initramfs.sh $(ARCH)
 
-boot: selftests-build ## Boot ARCH in QEMU and run TESTS (CMDLINE adds to the kernel command line)
+boot: build initramfs ## Boot ARCH in QEMU and run TESTS (CMDLINE adds to the kernel command line)
 	$(S)/boot.sh -T $(TESTS) $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR)
 
-shell: selftests-build ## Boot ARCH with an interactive guest shell
+shell: build initramfs ## Boot ARCH with an interactive guest shell
 	$(S)/boot.sh -T info,shell $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR) </dev/tty
 
-kunit: ## Boot ARCH and run the KUnit suites (KUNIT_GLOB)
+kunit: build initramfs ## Boot ARCH and run the KUnit suites (KUNIT_GLOB)
 	$(S)/boot.sh -w kunit-$(ARCH) -k '$(KUNIT_GLOB)' -T info $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR)
 
-selftest: selftests-build ## Boot ARCH and run tests/selftests
+selftest: build initramfs ## Boot ARCH and run tests/selftests
 	$(S)/boot.sh -w selftest-$(ARCH) -T info,selftests $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR)
 
-torture: ## Boot ARCH and run locktorture and test-ww_mutex
+torture: build initramfs ## Boot ARCH and run locktorture and test-ww_mutex
 	$(S)/boot.sh -w torture-$(ARCH) -T info,torture,ww_mutex $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR)
+
+judge: ## Judge a results folder again: make judge DIR=results/<run> [STATE=on|off|absent]
+	$(S)/judge.sh $(if $(STATE),-s $(STATE)) $(DIR)
 
 check: fetch ## checkpatch --strict, shellcheck, apply check, check-sync
 	$(S)/check.sh

@@ -12,9 +12,12 @@
 # With FORCE=1 the work is kept first: uncommitted changes are stashed and
 # diverging commits are kept on a backup/<timestamp> branch.
 #
-# Usage: scripts/apply.sh [-h] [-u]
+# Usage: scripts/apply.sh [-h] [-u | -i]
 #   -u   unapply: move the branch back to the baseline (only when every
 #        commit is exported to patches/, or with FORCE=1 and a backup branch)
+#   -i   initial only: apply when the tree is clean and at the baseline,
+#        and leave a tree with any work in it alone (make build's check, so
+#        that a build of work in progress is not refused)
 # Environment: KSRC, BASE (see lib.sh), FORCE=1.
 # Exit codes: 0 ok, 1 failure (conflict, dirty tree, diverged tree), 2 usage.
 
@@ -23,14 +26,16 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	echo "Usage: $PROG [-h] [-u]"
+	echo "Usage: $PROG [-h] [-u | -i]"
 	echo "Apply patches/ onto the baseline of \$KSRC (now: $KSRC); -u unapplies."
 }
 unapply=0
-while getopts hu opt; do
+initial=0
+while getopts hui opt; do
 	case "$opt" in
 	h) usage; exit 0 ;;
 	u) unapply=1 ;;
+	i) initial=1 ;;
 	*) usage_error "unknown option" ;;
 	esac
 done
@@ -41,6 +46,12 @@ need_tool git git
 ksrc_is_tree || die "no kernel git tree at $KSRC; run 'make fetch' first"
 base=$(ksrc_base)
 stamp=$(date -u +%Y%m%d-%H%M%S)
+
+if [ "$initial" = 1 ] && { [ -n "$(ksrc_dirty)" ] ||
+	[ "$(git -C "$KSRC" rev-parse HEAD)" != "$(git -C "$KSRC" rev-parse "$base")" ]; }; then
+	log "the tree has commits or changes; building it as it is (make apply checks it against patches/)"
+	exit 0
+fi
 
 if [ -n "$(ksrc_dirty)" ]; then
 	[ "${FORCE:-0}" = 1 ] ||

@@ -149,40 +149,14 @@ need_tool python3 python3
 
 # --- kernels --------------------------------------------------------------
 
-base_tree=$WORK/bench-base
-if [ "$build" = 1 ]; then
-	"$TOP/scripts/deps.sh"
-	"$TOP/scripts/fetch.sh"
-	"$TOP/scripts/apply.sh"
-	base=$(ksrc_base)
-	if [ ! -e "$base_tree/.git" ]; then
-		git -C "$KSRC" worktree prune
-		git -C "$KSRC" worktree add -q --detach "$base_tree" "$base"
-	fi
-	# The base tree is the harness's own copy: always exactly the baseline.
-	if [ -n "$(git -C "$base_tree" status --porcelain --ignored)" ] ||
-		[ "$(git -C "$base_tree" rev-parse HEAD)" != "$(git -C "$KSRC" rev-parse "$base")" ]; then
-		die "$base_tree is not the clean baseline; remove it ('git -C $KSRC worktree remove --force $base_tree') and rerun"
-	fi
-	KSRC=$base_tree "$TOP/scripts/build.sh" -t base x86_64 perf
-	"$TOP/scripts/build.sh" -p -t pe x86_64 perf
-	if [ "$control" = 1 ]; then
-		# The control tree is the baseline plus the control patch and
-		# nothing else: reset it to the baseline before every build.
-		ctl_tree=$WORK/bench-ctl
-		if [ ! -e "$ctl_tree/.git" ]; then
-			git -C "$KSRC" worktree prune
-			git -C "$KSRC" worktree add -q --detach "$ctl_tree" "$base"
-		fi
-		git -C "$ctl_tree" checkout -q -f --detach "$base"
-		git -C "$ctl_tree" clean -q -f -d
-		git -C "$ctl_tree" apply "$TOP/scripts/bench-control.patch" ||
-			die "scripts/bench-control.patch does not apply to $base"
-		KSRC=$ctl_tree "$TOP/scripts/build.sh" -t ctl x86_64 perf
-	fi
-fi
 kernel_tags="base pe"
 [ "$control" = 0 ] || kernel_tags+=" ctl"
+if [ "$build" = 1 ]; then
+	"$TOP/scripts/prepare.sh" -b x86_64
+	for t in $kernel_tags; do
+		"$TOP/scripts/build.sh" -K "$t" x86_64 perf
+	done
+fi
 for t in $kernel_tags; do
 	bd=$(build_dir x86_64 perf "$t")
 	[ -s "$bd/kernelrelease" ] || {
@@ -190,10 +164,17 @@ for t in $kernel_tags; do
 		exit 3
 	}
 done
-"$TOP/scripts/selftests-build.sh" x86_64 >/dev/null
-"$TOP/scripts/initramfs.sh" -b x86_64 >/dev/null
+[ -s "$WORK/initramfs/x86_64/userspace-bench.cpio.gz" ] ||
+	die "no benchmark guest image; run without -n (or scripts/prepare.sh -b x86_64)"
 
 # --- runs -----------------------------------------------------------------
+
+# config_delta: the .config lines in which the base and pe kernels differ.
+config_delta() {
+	diff <(grep -E '^(CONFIG_|# CONFIG_)' "$(build_dir x86_64 perf base)/.config" | sort) \
+		<(grep -E '^(CONFIG_|# CONFIG_)' "$(build_dir x86_64 perf pe)/.config" | sort) |
+		sed -n 's/^\([<>]\) /\1 /p' | sed 's/^</base:/; s/^>/pe:  /' || true
+}
 
 out=$(new_results_dir bench)
 mkdir -p "$out/boots"
@@ -220,8 +201,16 @@ commit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 	echo "SECS=$secs"
 	echo "SAMPLES=$samples"
 	echo "ITEMS=\"$item_list\""
-	echo "CMD=\"make bench$([ "$quick" = 0 ] || echo " BENCH_QUICK=1")$([ "$control" = 0 ] || echo " BENCH_CONTROL=1")\""
+	echo "SMP=$SMP"
+	echo "FRAGMENTS=\"${FRAGMENTS:-}\""
+	for t in $kernel_tags; do
+		printf 'CONFIG_%s="%s"\n' "$t" \
+			"$(sed 's|.*/||' "$(build_dir x86_64 perf "$t")/.fragments" 2>/dev/null | paste -sd' ')"
+	done
+	echo "CONFIG_DELTA=\"$(config_delta | wc -l) options differ between base and pe, see config-delta.txt\""
+	echo "CMD=\"make bench$([ "$quick" = 0 ] || echo " BENCH_QUICK=1")$([ "$control" = 0 ] || echo " BENCH_CONTROL=1")$([ "$SMP" = 2 ] || echo " SMP=$SMP")\""
 } >"$out/meta.env"
+config_delta >"$out/config-delta.txt"
 log "results: $out"
 log "$rounds rounds x (${variants// /, }); items: $item_list"
 
@@ -239,22 +228,24 @@ for r in $(seq 1 "$rounds"); do
 		cmd+=" pe_bench_samples=$samples pe_bench_cap_ms=$cap${flag:+ $flag}"
 		log "round $r/$rounds: $v"
 		rc=0
-		RESULTS=$out/boots ICOUNT=$icount PE_TIMEOUT=600 \
-			"$TOP/scripts/boot.sh" -b -t "$tag" -w "r$r-$v" -T info,bench -c "$cmd" \
-			x86_64 perf >"$out/boots/r$r-$v.log" 2>&1 || rc=$?
-		bdir=$(find "$out/boots" -maxdepth 1 -type d -name "*-r$r-$v" | sort | tail -n 1)
-		if [ -z "$bdir" ]; then
+		bdir=$out/boots/r$r-$v
+		ICOUNT=$icount PE_TIMEOUT=600 \
+			"$TOP/scripts/boot.sh" -b -K "$tag" -w "r$r-$v" -o "$bdir" -s "$want" -T info,bench \
+			-c "$cmd" x86_64 perf >"$out/boots/r$r-$v.log" 2>&1 || rc=$?
+		if [ ! -f "$bdir/console.log" ]; then
 			tail -n 5 "$out/boots/r$r-$v.log" >&2
 			die "boot of $v (round $r) did not start; see $out/boots/r$r-$v.log"
 		fi
-		got=$(guest_proxy_state "$bdir")
-		if [ "$got" != "$want" ]; then
-			warn "round $r $v: the guest reports proxy_exec='$got', expected '$want'; its samples are marked failed"
+		# judge.sh checked the state the guest reports (-s).
+		bad=0
+		if ! grep -q "^proxy-state"$'\t'"PASS" "$bdir/results.tsv" 2>/dev/null; then
+			warn "round $r $v: the guest reports proxy_exec='$(guest_proxy_state "$bdir")', expected '$want'; its samples are marked failed"
+			bad=1
 			fails=$((fails + 1))
 		fi
 		# PE-BENCH,kind,bench,case,sample,value,unit,status -> the CSV.
 		grep -o 'PE-BENCH,[^ ]*' "$bdir/console.log" | cut -d, -f2- |
-			awk -F, -v r="$r" -v v="$v" -v bad="$([ "$got" = "$want" ] && echo 0 || echo 1)" \
+			awk -F, -v r="$r" -v v="$v" -v bad="$bad" \
 				'NF == 7 { if (bad) $7 = "failed"; print r "," v "," $1 "," $2 "," $3 "," $4 "," $5 "," $6 "," $7 }' OFS=, >>"$csv"
 		if [ "$rc" != 0 ]; then
 			warn "round $r $v: boot or benchmark failed (boot.sh exit $rc); see $bdir/summary.txt"
@@ -278,7 +269,6 @@ echo "SECONDS_TOTAL=$((end - start))" >>"$out/meta.env"
 
 rc=0
 "$TOP/scripts/bench-report.py" "$out" || rc=$?
-ln -sfn "$(basename "$out")" "$RESULTS/latest"
 [ "$rc" = 0 ] || die "the report failed (bench-report.py exit $rc); raw samples in $csv"
 log "report: $out/summary.md ($((end - start)) s of boots)"
 if [ "$fails" -gt 0 ]; then

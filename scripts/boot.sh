@@ -1,34 +1,36 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# boot.sh - boot a built kernel in QEMU, run guest tests, judge the console.
+# boot.sh - boot a built kernel in QEMU and run the guest tests.
 #
-# Boots work/build/<arch>-<flavour>[-<tag>] with the guest initramfs (the
+# Boots work/build/<arch>-<flavour>-<kernel> with the guest initramfs (the
 # userspace image from initramfs.sh plus the build's modules), runs the tests
-# named by -T inside the guest (see guest/init), and judges the run:
-#   - every PE-RESULT line of the guest (each test case),
-#   - KUnit's KTAP output when -k is given (parsed by the kernel's kunit.py),
-#   - the guest's final PE-VERDICT line (missing = hang or crash),
-#   - the release string (uname -r must be the built kernel's),
-#   - the console log has no splat (scripts/console-check.sh).
-# A pass with a splat is a fail.  Each run writes results/<stamp>-<what>/
-# with the QEMU command, console log, .config, results.tsv and summary.txt.
+# named by -T inside the guest (see guest/init and guest/PROTOCOL), and
+# records the run in a results folder: the QEMU command, the console log,
+# the .config and boot.env (what was booted, how, and QEMU's exit code).
+# While the guest runs, one progress line is printed as each guest test
+# begins and ends.  Then scripts/judge.sh decides (a pass with a splat is a
+# fail), and its exit code is this script's.  The folder's path is the
+# last line on stdout.
 #
-# Usage: scripts/boot.sh [-h] [-d] [-b] [-t TAG] [-c CMDLINE] [-T TESTS]
-#                        [-k GLOB] [-w WHAT] ARCH FLAVOUR
+# Usage: scripts/boot.sh [-h] [-d] [-b] [-K KERNEL] [-c CMDLINE] [-T TESTS]
+#                        [-k GLOB] [-w WHAT] [-o DIR] [-s STATE] ARCH FLAVOUR
+#   -K KERNEL   pe (default: $KERNEL or pe), base or ctl
 #   -c CMDLINE  extra kernel command line (e.g. sched_proxy_exec=0)
 #   -T TESTS    guest tests, comma separated (info, selftests, torture,
-#               ww_mutex, shell); default: info
+#               ww_mutex, bench, shell); default: info
 #   -k GLOB     run the built-in KUnit suites matching GLOB (kunit.filter_glob);
 #               without -k, KUnit is disabled for the boot
-#   -t TAG      build folder suffix (e.g. base)
 #   -w WHAT     name of the results folder (default: boot-<arch>)
+#   -o DIR      results folder to write (default: results/<stamp>-<what>)
+#   -s STATE    proxy execution state the guest must report (on, off,
+#               absent), passed to judge.sh
 #   -b          boot the benchmark image (initramfs.sh -b: adds perf)
 #   -d          dry run: print the QEMU command and exit
 # Environment:
-#   SMP (4), MEM (1G), ACCEL (auto|tcg|kvm; auto probes KVM once and falls
-#   back to TCG), ICOUNT (TCG only: QEMU -icount argument, e.g. shift=auto),
-#   BOOT_TIMEOUT (hard kill of QEMU, seconds; default 900),
+#   KERNEL, SMP (4), MEM (1G), ACCEL (auto|tcg|kvm; auto probes KVM once and
+#   falls back to TCG), ICOUNT (TCG only: QEMU -icount argument, e.g.
+#   shift=auto), BOOT_TIMEOUT (hard kill of QEMU, seconds; default 900),
 #   PE_TIMEOUT (per-test timeout in the guest, default 300),
 #   TORTURE_SECS (per locktorture run, default 20), RESULTS.
 # Exit codes: 0 all passed, 1 a failure (test, splat, hang), 2 bad usage,
@@ -42,23 +44,27 @@ usage() {
 	sed -n '/^# Usage:/,/^# Exit codes/p' "$0" | sed 's/^# \{0,1\}//'
 }
 
-tag=
+kernel=${KERNEL:-pe}
 extra=
 tests=info
 glob=
 what=
+out=
+want=()
 dry=0
 image=()
-while getopts hdbt:c:T:k:w: opt; do
+while getopts hdbK:c:T:k:w:o:s: opt; do
 	case "$opt" in
 	h) usage; exit 0 ;;
 	d) dry=1 ;;
 	b) image=(-b) ;;
-	t) tag=$OPTARG ;;
+	K) kernel=$OPTARG ;;
 	c) extra=$OPTARG ;;
 	T) tests=$OPTARG ;;
 	k) glob=$OPTARG ;;
 	w) what=$OPTARG ;;
+	o) out=$OPTARG ;;
+	s) want=(-s "$OPTARG") ;;
 	*) usage_error "unknown option" ;;
 	esac
 done
@@ -66,8 +72,9 @@ shift $((OPTIND - 1))
 [ $# -eq 2 ] || usage_error "need ARCH and FLAVOUR"
 arch_setup "$1"
 flavour_check "$2"
+kernel_check "$kernel"
 FLAVOUR=$2
-bd=$(build_dir "$ARCH" "$FLAVOUR" "$tag")
+bd=$(build_dir "$ARCH" "$FLAVOUR" "$kernel")
 what=${what:-boot-$ARCH}
 smp=${SMP:-4}
 mem=${MEM:-1G}
@@ -75,17 +82,16 @@ hard=${BOOT_TIMEOUT:-900}
 
 infra() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 3; }
 command -v "$QEMU" >/dev/null 2>&1 ||
-	infra "missing tool '$QEMU'; install it with 'apt-get install qemu-system-${KARCH/x86/x86}' (or run 'make deps')"
+	infra "missing tool '$QEMU'; install it with 'apt-get install $QEMU_PKG' (or run 'make deps')"
 for f in "$KIMAGE" modules.cpio.gz kernelrelease; do
-	[ -s "$bd/$f" ] || infra "no kernel built in $bd ($f missing); run 'make build ARCH=$ARCH'"
+	[ -s "$bd/$f" ] || infra "no kernel built in $bd ($f missing); run 'make build ARCH=$ARCH FLAVOUR=$FLAVOUR KERNEL=$kernel'"
 done
 
-# The guest initramfs: userspace image + this build's modules.
-if [ "$dry" = 0 ]; then
-	user=$("$TOP/scripts/initramfs.sh" "${image[@]}" "$ARCH" | tail -n 1)
-else
-	user=$WORK/initramfs/$ARCH/userspace${image:+-bench}.cpio.gz
-fi
+# The guest initramfs: the userspace image (prepare.sh / initramfs.sh made
+# it) plus this build's modules.
+user=$WORK/initramfs/$ARCH/userspace${image:+-bench}.cpio.gz
+[ "$dry" = 1 ] || [ -s "$user" ] ||
+	infra "no guest image $user; run 'make initramfs ARCH=$ARCH' (or scripts/prepare.sh${image:+ -b} $ARCH)"
 initrd=$bd/initrd${image:+-bench}.cpio.gz
 if [ "$dry" = 0 ] && { [ ! -s "$initrd" ] || [ "$user" -nt "$initrd" ] ||
 	[ "$bd/modules.cpio.gz" -nt "$initrd" ]; }; then
@@ -171,102 +177,66 @@ if [ "$dry" = 1 ]; then
 	exit 0
 fi
 
-out=$(new_results_dir "$what")
+if [ -n "$out" ]; then
+	mkdir -p "$out"
+	out=$(cd "$out" && pwd)
+else
+	out=$(new_results_dir "$what")
+fi
 printf '%q ' "${qemu[@]}" >"$out/qemu-cmd.sh"
 echo >>"$out/qemu-cmd.sh"
 cp "$bd/.config" "$out/config"
 release=$(cat "$bd/kernelrelease")
-log "booting $release ($ARCH, $accel, ${smp} CPUs) tests=$tests${glob:+ kunit=$glob}${extra:+ [$extra]}"
+log "booting $release ($ARCH-$FLAVOUR-$kernel, $accel, ${smp} CPUs) tests=$tests${glob:+ kunit=$glob}${extra:+ [$extra]}"
 log "results: $out"
 
+# progress: one line per guest test as it begins and ends, and per KUnit
+# suite, with the seconds since QEMU started.
+progress() {
+	local line t0=$SECONDS re_suite='^(\[[ 0-9.]+\] )?    # Subtest: ([A-Za-z0-9_]+)'
+	local re_done='^(\[[ 0-9.]+\] )?(not ok|ok) [0-9]+ ([A-Za-z0-9_]+)'
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case "$line" in
+		*PE-GUEST:* | *PE-BEGIN:* | *PE-END:* | *PE-VERDICT:*)
+			printf '%s: [%4ds] %s\n' "$PROG" $((SECONDS - t0)) "${line#*PE-}" ;;
+		*)
+			if [[ $line =~ $re_suite ]]; then
+				printf '%s: [%4ds] kunit: %s\n' "$PROG" $((SECONDS - t0)) "${BASH_REMATCH[2]}"
+			elif [[ $line =~ $re_done ]]; then
+				printf '%s: [%4ds] kunit: %s %s\n' "$PROG" $((SECONDS - t0)) \
+					"${BASH_REMATCH[3]}" "${BASH_REMATCH[2]}"
+			fi ;;
+		esac
+	done
+}
+
 start=$(date +%s)
-rc=0
-timeout -s KILL "$hard" "${qemu[@]}" </dev/null >"$out/console.log" 2>&1 || rc=$?
+set +e
+timeout -s KILL "$hard" "${qemu[@]}" </dev/null 2>&1 | tee "$out/console.raw" | progress >&2
+rc=${PIPESTATUS[0]}
+set -e
 end=$(date +%s)
+tr -d '\r' <"$out/console.raw" >"$out/console.log"
+rm -f "$out/console.raw"
+{
+	echo "WHAT=$what"
+	echo "ARCH=$ARCH"
+	echo "FLAVOUR=$FLAVOUR"
+	echo "KERNEL=$kernel"
+	echo "RELEASE=$release"
+	echo "ACCEL=$accel"
+	echo "SMP=$smp"
+	echo "MEM=$mem"
+	echo "CMDLINE=$cmdline"
+	echo "KUNIT_GLOB=$glob"
+	echo "BOOT_TIMEOUT=$hard"
+	echo "QEMU_EXIT=$rc"
+	echo "SECONDS=$((end - start))"
+} >"$out/boot.env"
 echo "$((end - start))" >"$out/boot-seconds"
 
-# Judge.  results.tsv: name <TAB> PASS|FAIL|SKIP <TAB> detail
-tsv=$out/results.tsv
-: >"$tsv"
-add() { printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$tsv"; }
-
-tr -d '\r' <"$out/console.log" >"$out/console.clean"
-mv "$out/console.clean" "$out/console.log"
-
-sed -n 's/.*PE-RESULT: \([^ ]*\) \(PASS\|FAIL\|SKIP\) \{0,1\}\(.*\)$/\1\t\2\t\3/p' \
-	"$out/console.log" >>"$tsv"
-
-verdict=$(grep -o 'PE-VERDICT: .*' "$out/console.log" | tail -n 1 || true)
-if [ -z "$verdict" ]; then
-	if [ "$rc" = 137 ]; then
-		add guest FAIL "guest did not finish within ${hard}s (hung?); QEMU was killed"
-	else
-		add guest FAIL "guest ended without a verdict (QEMU exit $rc; crash or panic?)"
-	fi
-else
-	add guest PASS "$verdict"
-fi
-
-got=$(sed -n 's/.*PE-GUEST: release=\([^ ]*\).*/\1/p' "$out/console.log" | head -n 1)
-if [ "$got" = "$release" ]; then
-	add release PASS "$got"
-else
-	add release FAIL "booted '${got:-nothing}', built '$release'"
-fi
-
-if [ -n "$glob" ]; then
-	if ! python3 "$KSRC/tools/testing/kunit/kunit.py" parse --json="$out/kunit.json" \
-		"$out/console.log" >"$out/kunit.txt" 2>&1; then
-		:
-	fi
-	if [ -s "$out/kunit.json" ]; then
-		python3 - "$out/kunit.json" >>"$tsv" <<'PY'
-import json, sys
-def walk(g, path):
-    name = g.get("name", "")
-    for c in g.get("test_cases", []):
-        print("kunit:%s.%s\t%s\t" % (name, c["name"],
-              {"PASS": "PASS", "SKIP": "SKIP"}.get(c["status"], "FAIL")))
-    for s in g.get("sub_groups", []):
-        walk(s, path + [name])
-d = json.load(open(sys.argv[1]))
-walk(d, [])
-PY
-	fi
-	if ! grep -q '^kunit:' "$tsv"; then
-		add kunit FAIL "no KUnit results for '$glob' (see kunit.txt)"
-	fi
-fi
-
-if "$TOP/scripts/console-check.sh" "$out/console.log" >"$out/splats.txt" 2>&1; then
-	add console PASS "no splat"
-else
-	add console FAIL "splat in console log: $(head -n 1 "$out/splats.txt")"
-fi
-
-npass=$(awk -F'\t' '$2 == "PASS"' "$tsv" | wc -l)
-nfail=$(awk -F'\t' '$2 == "FAIL"' "$tsv" | wc -l)
-nskip=$(awk -F'\t' '$2 == "SKIP"' "$tsv" | wc -l)
-{
-	echo "what:     $what"
-	echo "kernel:   $release ($ARCH-$FLAVOUR${tag:+-$tag})"
-	echo "accel:    $accel, $smp CPUs, $mem"
-	echo "cmdline:  $cmdline"
-	echo "seconds:  $((end - start))"
-	echo "result:   $npass passed, $nfail failed, $nskip skipped"
-	awk -F'\t' '$2 == "FAIL" { print "FAIL:     " $1 ": " $3 }' "$tsv"
-} >"$out/summary.txt"
-cat "$out/summary.txt" >&2
-if [ "$nfail" -gt 0 ]; then
-	# The assertion text of failing KUnit and kselftest cases.
-	{
-		grep -hE 'FAILED at|Expected |\[FAILED\] ' "$out/kunit.txt" 2>/dev/null || true
-		grep -E '^# .*(Expected|FAIL)|^not ok ' "$out/console.log" || true
-	} | head -n 20 | sed 's/^/  detail: /' >&2
-	if grep -q . "$out/splats.txt"; then
-		sed 's/^/  splat: /' "$out/splats.txt" | head -n 10 >&2
-	fi
-	log "FAILED: $nfail failures; console log: $out/console.log"
-	exit 1
-fi
-log "passed ($npass passed, $nskip skipped) in $((end - start)) s"
+jrc=0
+"$TOP/scripts/judge.sh" "${want[@]}" "$out" || jrc=$?
+printf '%s\n' "$out"
+exit "$jrc"

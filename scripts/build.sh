@@ -3,16 +3,19 @@
 #
 # build.sh - configure and build one kernel out of tree.
 #
-# Runs config.sh, then builds the kernel image and modules in
-# work/build/<arch>-<flavour>[-<tag>], installs the modules into a cpio
+# Runs config.sh, then builds the kernel image and modules of KERNEL in
+# work/build/<arch>-<flavour>-<kernel>, installs the modules into a cpio
 # archive (modules.cpio.gz) to append to the guest initramfs, and records the
 # kernel release.  Builds are serialized machine-wide and use ccache when it
 # is installed.  The build log is <dir>/build.log.
 #
-# Usage: scripts/build.sh [-h] [-p] [-t TAG] ARCH FLAVOUR
-#   -p       build proxy execution in (kernel-config/proxy.config)
-#   -t TAG   suffix of the build folder (e.g. "base")
-# Environment: KSRC, FRAGMENTS, JOBS (default: nproc), CCACHE_DIR, V=1.
+# Usage: scripts/build.sh [-h] [-K KERNEL] [-p -t TAG] ARCH FLAVOUR
+#   -K KERNEL  pe (default: $KERNEL or pe), base or ctl: the source tree,
+#              whether proxy.config is merged (pe only) and the folder
+#   -p -t TAG  low level, for check-bisect: build $KSRC as it is, with
+#              proxy.config if -p, in work/build/<arch>-<flavour>-TAG
+# Environment: KERNEL, KSRC, FRAGMENTS, JOBS (default: nproc), CCACHE_DIR,
+#   V=1.
 # Exit codes: 0 ok, 1 failure, 2 bad usage.
 
 set -euo pipefail
@@ -20,14 +23,16 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	echo "Usage: $PROG [-h] [-p] [-t TAG] ARCH FLAVOUR"
-	echo "Build the kernel image and modules of \$KSRC (now: $KSRC)."
+	echo "Usage: $PROG [-h] [-K pe|base|ctl] [-p -t TAG] ARCH FLAVOUR"
+	echo "Build the kernel image and modules of KERNEL (default: pe, the series)."
 }
 cfgargs=()
 tag=
-while getopts hpt: opt; do
+kernel=${KERNEL:-pe}
+while getopts hK:pt: opt; do
 	case "$opt" in
 	h) usage; exit 0 ;;
+	K) kernel=$OPTARG ;;
 	p) cfgargs+=(-p) ;;
 	t) tag=$OPTARG ;;
 	*) usage_error "unknown option" ;;
@@ -38,6 +43,13 @@ shift $((OPTIND - 1))
 arch_setup "$1"
 flavour_check "$2"
 FLAVOUR=$2
+if [ -z "$tag" ]; then
+	[ ${#cfgargs[@]} = 0 ] || usage_error "-p goes with -t TAG; use -K pe to build the series"
+	kernel_check "$kernel"
+	tag=$kernel
+	KSRC=$(kernel_source "$kernel")
+	[ "$kernel" != pe ] || cfgargs+=(-p)
+fi
 out=$(build_dir "$ARCH" "$FLAVOUR" "$tag")
 
 for t in make gcc flex bison bc cpio gzip perl; do
@@ -62,14 +74,14 @@ do_build() {
 		CC="$cc" HOSTCC="${HOSTCC:-gcc}" LOCALVERSION= -j"$jobs"
 		KBUILD_BUILD_TIMESTAMP="$BASE_DATE" KBUILD_BUILD_USER=proxy
 		KBUILD_BUILD_HOST=harness)
-	log "building $ARCH-$FLAVOUR${tag:+-$tag} in $out (log: $out/build.log)"
+	log "building $ARCH-$FLAVOUR-$tag in $out (log: $out/build.log)"
 	start=$(date +%s)
 	if ! { "${mk[@]}" "$KIMAGE_TARGET" modules &&
 		rm -rf "$out/modroot" &&
 		"${mk[@]}" INSTALL_MOD_PATH="$out/modroot" INSTALL_MOD_STRIP=1 \
 			modules_install; } >"$out/build.log" 2>&1; then
 		grep -E 'error:|Error [0-9]|undefined reference|\*\*\*' "$out/build.log" | head -n 20 >&2 || true
-		die "build of $ARCH-$FLAVOUR${tag:+-$tag} failed; see $out/build.log"
+		die "build of $ARCH-$FLAVOUR-$tag failed; see $out/build.log"
 	fi
 	"${mk[@]}" -s kernelrelease >"$out/kernelrelease"
 	(cd "$out/modroot" && find . | sort | cpio -o -H newc --reproducible --quiet) |

@@ -14,10 +14,13 @@
 # <flavour>.config.<arch>, test.config, then proxy.config and
 # proxy.config.<arch> (with -p), then $FRAGMENTS.
 #
-# Usage: scripts/config.sh [-h] [-p] [-o DIR] ARCH FLAVOUR
-#   -p       build proxy execution in (kernel-config/proxy.config)
-#   -o DIR   build folder (default: work/build/<arch>-<flavour>)
-# Environment: KSRC, FRAGMENTS (extra fragment files, space separated).
+# Usage: scripts/config.sh [-h] [-K KERNEL] [-p -o DIR] ARCH FLAVOUR
+#   -K KERNEL  pe (default: $KERNEL or pe), base or ctl: the source tree,
+#              proxy.config for pe, and work/build/<arch>-<flavour>-<kernel>
+#   -p -o DIR  low level (build.sh): $KSRC as it is, proxy.config if -p,
+#              into DIR
+# Environment: KERNEL, KSRC, FRAGMENTS (extra fragment files, space
+#   separated).
 # Exit codes: 0 ok, 1 failure (e.g. an option did not stick), 2 bad usage.
 
 set -euo pipefail
@@ -25,14 +28,16 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	echo "Usage: $PROG [-h] [-p] [-o DIR] ARCH FLAVOUR"
-	echo "Merge kernel-config fragments into DIR/.config and check every option stuck."
+	echo "Usage: $PROG [-h] [-K pe|base|ctl] [-p -o DIR] ARCH FLAVOUR"
+	echo "Merge kernel-config fragments into the build's .config and check every option stuck."
 }
 proxy=0
 out=
-while getopts hpo: opt; do
+kernel=${KERNEL:-pe}
+while getopts hK:po: opt; do
 	case "$opt" in
 	h) usage; exit 0 ;;
+	K) kernel=$OPTARG ;;
 	p) proxy=1 ;;
 	o) out=$OPTARG ;;
 	*) usage_error "unknown option" ;;
@@ -43,11 +48,17 @@ shift $((OPTIND - 1))
 arch_setup "$1"
 flavour_check "$2"
 FLAVOUR=$2
-out=${out:-$(build_dir "$ARCH" "$FLAVOUR")}
+if [ -z "$out" ]; then
+	[ "$proxy" = 0 ] || usage_error "-p goes with -o DIR; use -K pe for the series"
+	kernel_check "$kernel"
+	KSRC=$(kernel_source "$kernel")
+	[ "$kernel" != pe ] || proxy=1
+	out=$(build_dir "$ARCH" "$FLAVOUR" "$kernel")
+fi
 ksrc_is_tree || die "no kernel git tree at $KSRC; run 'make fetch apply' first"
 [ -x "$KSRC/scripts/kconfig/merge_config.sh" ] || die "$KSRC has no scripts/kconfig/merge_config.sh"
 if [ -n "$CROSS_COMPILE" ]; then
-	need_tool "${CROSS_COMPILE}gcc" "gcc-${GNU_TRIPLET//_/-}"
+	need_tool "${CROSS_COMPILE}gcc" "$CC_PKG"
 fi
 
 cfg=$TOP/kernel-config

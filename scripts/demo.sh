@@ -32,19 +32,16 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || usage_error "unexpected argument '$1'"
 
-"$TOP/scripts/deps.sh"
-"$TOP/scripts/fetch.sh"
-"$TOP/scripts/apply.sh"
-"$TOP/scripts/build.sh" -p -t pe x86_64 debug
-"$TOP/scripts/selftests-build.sh" x86_64 >/dev/null
+"$TOP/scripts/prepare.sh" x86_64
+"$TOP/scripts/build.sh" -K pe x86_64 debug
 out=$(new_results_dir demo)
 declare -A dir
+state=(off on)
 for v in 0 1; do
-	RESULTS=$out "$TOP/scripts/boot.sh" -w "flag$v" -c "sched_proxy_exec=$v" \
-		-t pe -T info,selftests x86_64 debug || true
-	dir[$v]=$(find "$out" -maxdepth 1 -type d -name "*-flag$v" | sort | tail -n 1)
+	dir[$v]=$out/flag$v
+	"$TOP/scripts/boot.sh" -K pe -w "flag$v" -o "${dir[$v]}" -s "${state[$v]}" \
+		-c "sched_proxy_exec=$v" -T info,selftests x86_64 debug >/dev/null || true
 done
-ln -sfn "$(basename "$out")" "$RESULTS/latest"
 
 stat() {
 	# stat DIR VARIANT FIELD
@@ -84,3 +81,10 @@ for var in $variants; do
 	fi
 done
 [ -z "$bad" ] || die "selftest verdicts not PASS for: $bad(see the console logs)"
+# And the boot itself: no splat, a guest verdict, the expected state.
+for v in 0 1; do
+	if awk -F'\t' '$1 ~ /^(guest|release|proxy-state|console)$/ && $2 == "FAIL" { f = 1 } END { exit !f }' \
+		"${dir[$v]}/results.tsv"; then
+		die "the sched_proxy_exec=$v boot failed: $(grep -m1 -E '^(guest|release|proxy-state|console)'$'\t''FAIL' "${dir[$v]}/results.tsv")"
+	fi
+done

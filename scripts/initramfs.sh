@@ -120,11 +120,6 @@ fi
 APT_DEP_FLAGS=(--no-recommends --no-suggests --no-conflicts --no-breaks
 	--no-replaces --no-enhances --no-pre-depends)
 
-case "$ARCH" in
-x86_64) ELF_MACHINE="Advanced Micro Devices X86-64" ;;
-arm64) ELF_MACHINE="AArch64" ;;
-esac
-
 [ -f "$GUEST/init" ] ||
 	die "missing $GUEST/init (the guest's PID 1); it must exist before the initramfs can be built"
 

@@ -17,7 +17,7 @@
 # claims come from scripts/bench.sh.
 #
 # Usage: scripts/insn-trace.sh [-h] [-s STEPS] [-k SKIP] [-c CMDLINE] TAG NAME
-#   TAG         build folder suffix: base, pe or ctl (x86_64-perf-TAG)
+#   TAG         the kernel: base, pe or ctl (build folder x86_64-perf-TAG)
 #   NAME        name of the trace, e.g. off
 #   -s STEPS    instructions to step (default 150000: about 18 round trips,
 #               3-4 minutes)
@@ -46,6 +46,7 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 2 ] || usage_error "need TAG and NAME"
 tag=$1 name=$2
+kernel_check "$tag"
 case "$steps$skip" in
 *[!0-9]*) usage_error "-s and -k take a number" ;;
 esac
@@ -76,7 +77,7 @@ cat "$bd/kernelrelease" >"$out/kernelrelease"
 
 # The bench boot's QEMU command, plus the gdb stub; nokaslr keeps the
 # addresses those of vmlinux.
-cmd=$(SMP=1 ICOUNT=shift=4,sleep=off "$TOP/scripts/boot.sh" -d -b -t "$tag" -T info,bench \
+cmd=$(SMP=1 ICOUNT=shift=4,sleep=off "$TOP/scripts/boot.sh" -d -b -K "$tag" -T info,bench \
 	-c "nokaslr pe_bench=perf-pipe pe_bench_reps=1 pe_bench_secs=4${extra:+ $extra}" x86_64 perf)
 eval "qemu=($cmd)"
 qemu+=(-gdb "tcp:127.0.0.1:$port")

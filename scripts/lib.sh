@@ -9,6 +9,7 @@
 #   RESULTS   results folder (default: <repo>/results)
 #   ARCH      x86_64 or arm64 (validated by arch_setup)
 #   FLAVOUR   debug or perf (validated by flavour_check)
+#   KERNEL    pe, base or ctl (validated by kernel_check; default pe)
 #   V         V=1 echoes commands
 
 # Variables set here are used by the scripts that source this file.
@@ -21,6 +22,7 @@ PROG=${PROG:-$(basename "$0" .sh)}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${WORK:-$TOP/work}
 KSRC=${KSRC:-$WORK/linux}
+export KSRC
 RESULTS=${RESULTS:-$TOP/results}
 
 # The pinned base: Debian's linux-source-6.12 package.
@@ -69,7 +71,12 @@ arch_setup() {
 		CROSS_COMPILE=${CROSS_COMPILE_X86_64:-}
 		KIMAGE=arch/x86/boot/bzImage
 		KIMAGE_TARGET=bzImage
+		CC_PKG=gcc
+		# What readelf -h and file(1) call the machine.
+		ELF_MACHINE="Advanced Micro Devices X86-64"
+		FILE_MACHINE=x86-64
 		QEMU=qemu-system-x86_64
+		QEMU_PKG=qemu-system-x86
 		QEMU_MACHINE="pc"
 		QEMU_CPU=max
 		QEMU_BIOS=(-bios qboot.rom)
@@ -85,7 +92,11 @@ arch_setup() {
 		CROSS_COMPILE=${CROSS_COMPILE_ARM64:-aarch64-linux-gnu-}
 		KIMAGE=arch/arm64/boot/Image
 		KIMAGE_TARGET=Image
+		CC_PKG=gcc-aarch64-linux-gnu
+		ELF_MACHINE=AArch64
+		FILE_MACHINE=aarch64
 		QEMU=qemu-system-aarch64
+		QEMU_PKG=qemu-system-arm
 		QEMU_MACHINE="virt,gic-version=3"
 		QEMU_CPU=cortex-a72
 		QEMU_BIOS=()
@@ -106,6 +117,63 @@ flavour_check() {
 	esac
 }
 
+# The kernels the harness builds, named by KERNEL:
+#   pe    the tree with the series (work/linux), proxy execution built in
+#   base  the pinned baseline, unpatched (worktree work/bench-base)
+#   ctl   the baseline plus scripts/bench-control.patch, a control kernel
+#         with the same no-op instructions as the series' hot paths
+#         (worktree work/bench-ctl)
+KERNELS="pe base ctl"
+
+kernel_check() {
+	case "${1:-}" in
+	pe | base | ctl) ;;
+	*) die "unknown KERNEL '${1:-}'; use KERNEL=pe (the series), base or ctl" ;;
+	esac
+}
+
+# ctl_tree_ok WT BASE: WT is BASE plus the control patch, and nothing else.
+ctl_tree_ok() {
+	local p=$TOP/scripts/bench-control.patch
+	[ "$(git -C "$1" rev-parse HEAD)" = "$(git -C "$KSRC" rev-parse "$2")" ] &&
+		git -C "$1" apply --reverse --check "$p" 2>/dev/null &&
+		[ "$(git -C "$1" status --porcelain --ignored | sed 's/^...//' | sort)" = \
+			"$(git apply --numstat "$p" | cut -f3 | sort)" ]
+}
+
+# kernel_source KERNEL: print the source tree of KERNEL, making the base or
+# ctl worktree first.  Both are the harness's own: base is always exactly
+# the baseline, ctl the baseline plus the control patch and nothing else.
+kernel_source() {
+	local k=$1 base wt
+	kernel_check "$k"
+	ksrc_is_tree || die "no kernel git tree at $KSRC; run 'make fetch apply' first"
+	if [ "$k" = pe ]; then
+		printf '%s\n' "$KSRC"
+		return
+	fi
+	base=$(ksrc_base)
+	wt=$WORK/bench-$k
+	if [ ! -e "$wt/.git" ]; then
+		git -C "$KSRC" worktree prune
+		git -C "$KSRC" worktree add -q --detach "$wt" "$base" >&2 ||
+			die "cannot make the $k worktree $wt"
+	fi
+	if [ "$k" = base ]; then
+		if [ -n "$(git -C "$wt" status --porcelain --ignored)" ] ||
+			[ "$(git -C "$wt" rev-parse HEAD)" != "$(git -C "$KSRC" rev-parse "$base")" ]; then
+			die "$wt is not the clean baseline; remove it ('git -C $KSRC worktree remove --force $wt') and rerun"
+		fi
+	elif ! ctl_tree_ok "$wt" "$base"; then
+		# Reset it only when needed: the touched files are rebuilt.
+		git -C "$wt" checkout -q -f --detach "$base"
+		git -C "$wt" clean -q -f -d -x
+		git -C "$wt" apply "$TOP/scripts/bench-control.patch" ||
+			die "scripts/bench-control.patch does not apply to $base"
+	fi
+	printf '%s\n' "$wt"
+}
+
 # host_tsc_khz: the host's TSC frequency in kHz, or nothing if unknown.
 # Under TCG an x86 guest reads the host's TSC.
 host_tsc_khz() {
@@ -118,7 +186,8 @@ host_tsc_khz() {
 	[ -n "$mhz" ] && awk -v m="$mhz" 'BEGIN { printf "%d\n", m * 1000 }'
 }
 
-# build_dir ARCH FLAVOUR [TAG]: out-of-tree build folder.
+# build_dir ARCH FLAVOUR [KERNEL]: out-of-tree build folder
+# (work/build/<arch>-<flavour>-<kernel>; check-bisect passes its own tags).
 build_dir() {
 	printf '%s/build/%s-%s%s\n' "$WORK" "$1" "$2" "${3:+-$3}"
 }

@@ -61,24 +61,11 @@ shift $((OPTIND - 1))
 (arch_setup "$1") 2>/dev/null || usage_error "unknown ARCH '$1'; use x86_64 or arm64"
 arch_setup "$1"
 
-# The machine string 'file' prints for each architecture.
-case "$ARCH" in
-x86_64)
-	file_machine="x86-64"
-	cc_pkg=gcc
-	;;
-arm64)
-	file_machine="aarch64"
-	cc_pkg=gcc-aarch64-linux-gnu
-	;;
-*) die "no machine string for ARCH=$ARCH" ;;
-esac
-
 CC="${CROSS_COMPILE}gcc"
 need_tool make make
 need_tool file file
 need_tool rsync rsync
-need_tool "$CC" "$cc_pkg"
+need_tool "$CC" "$CC_PKG"
 
 # A static link needs the target's libc.a; gcc echoes the bare name if not.
 libc_a=$("$CC" -print-file-name=libc.a)
@@ -137,7 +124,7 @@ for suite in "${suites[@]}"; do
 		*) continue ;; # a script test (TEST_PROGS) needs no check
 		esac
 		case "$desc" in
-		*"$file_machine"*) ;;
+		*"$FILE_MACHINE"*) ;;
 		*) die "$bin is not an $ARCH binary: $desc" ;;
 		esac
 		case "$desc" in

@@ -4,12 +4,14 @@
 # test.sh - everything CI runs: from a fresh machine to judged kernels.
 #
 # Steps (each one counts as results):
-#   1. deps, fetch, apply           (a failure here stops the run)
+#   1. prepare: deps, fetch, apply, selftests and guest images for ARCHES
+#                                   (a failure here stops the run)
 #   2. check                        (checkpatch, shellcheck, apply, sync, ...)
-#   3. build <arch>-debug           for every arch in ARCHES
+#   3. build <arch>-debug-<kernel>  for every arch in ARCHES
 #   4. per arch, two boots of the same kernel: sched_proxy_exec=1 and =0,
 #      each running KUnit, the selftests, locktorture and test-ww_mutex,
-#      judged by boot.sh (a pass with a splat is a fail)
+#      judged by judge.sh (a pass with a splat is a fail), which also
+#      checks the proxy execution state the guest reports
 # Writes results/<stamp>-test/ (results.tsv, timing.tsv, summary.txt) and
 # ends with the line "N passed, N failed, N skipped".
 #
@@ -19,7 +21,9 @@
 #   KUNIT_GLOB    KUnit suites to run (default: from tests/kunit/filter)
 #   TORTURE_SECS  per locktorture run (default 15)
 #   TEST_CMDLINE  extra kernel command line for every boot
-#   TEST_PROXY    0: test a kernel without proxy execution (default 1)
+#   KERNEL        the kernel to test: pe (default), or base/ctl, which
+#                 have no proxy execution (the flag is then absent, and
+#                 the selftests expect the inversion in both boots)
 #   plus those of boot.sh and build.sh.
 # Exit codes: 0 all passed, 1 something failed, 2 bad usage.
 
@@ -60,7 +64,11 @@ step() {
 	shift
 	log "== $name"
 	start=$(date +%s)
-	"$@" >"$out/$name.log" 2>&1 || rc=$?
+	# The log keeps everything; boot.sh's progress lines also show live.
+	set +e
+	"$@" 2>&1 | tee "$out/$name.log" | grep --line-buffered -E '^boot: \[ *[0-9]+s\]' | sed -u 's/^boot: /    /' >&2
+	rc=${PIPESTATUS[0]}
+	set -e
 	printf '%s\t%s\t%s\n' "$name" "$(($(date +%s) - start))" "$rc" >>"$timing"
 	tail -n 3 "$out/$name.log" | sed 's/^/    /' >&2
 	return "$rc"
@@ -81,46 +89,38 @@ finish() {
 	[ "$nfail" = 0 ]
 }
 
-# Setup: without a kernel tree nothing else can run.
-for s in deps fetch apply; do
-	if step "$s" "$TOP/scripts/$s.sh"; then
-		add "setup:$s" PASS
-	else
-		add "setup:$s" FAIL "$(tail -n 1 "$out/$s.log")"
-		finish || exit 1
-	fi
-done
+# Setup: without a kernel tree and the guest images nothing else can run.
+# shellcheck disable=SC2086 # a list of arches
+if step prepare "$TOP/scripts/prepare.sh" $arches; then
+	add setup:prepare PASS
+else
+	add setup:prepare FAIL "$(tail -n 1 "$out/prepare.log")"
+	finish || exit 1
+fi
 
 if step check "$TOP/scripts/check.sh" -o "$out/check.tsv"; then :; fi
 sed 's/^/check:/' "$out/check.tsv" >>"$tsv"
 
-# The tested kernel has proxy execution built in (TEST_PROXY=0 tests one
-# without it).  The guest must report the matching state: on/off with
-# the option, absent without; the inversion selftest then expects bounded
-# waits with the flag on and the inversion with it off.
-if [ "${TEST_PROXY:-1}" = 1 ]; then
-	buildargs=(-p -t pe)
-	bootargs=(-t pe)
+# The guest must report the matching proxy execution state: on/off for
+# the series, absent for a kernel without the option; the inversion
+# selftest then expects bounded waits with the flag on and the inversion
+# with it off.
+kernel=${KERNEL:-pe}
+kernel_check "$kernel"
+if [ "$kernel" = pe ]; then
 	want_on=on
 	want_off=off
 else
-	buildargs=()
-	bootargs=()
 	want_on=absent
 	want_off=absent
 fi
 
 for a in $arches; do
-	if step "build-$a" "$TOP/scripts/build.sh" "${buildargs[@]}" "$a" debug; then
-		add "build:$a-debug" PASS "$(cat "$(build_dir "$a" debug "${bootargs[1]:-}")/build-seconds")s"
+	if step "build-$a" "$TOP/scripts/build.sh" -K "$kernel" "$a" debug; then
+		add "build:$a-debug" PASS "$(cat "$(build_dir "$a" debug "$kernel")/build-seconds")s"
 	else
 		add "build:$a-debug" FAIL "$(grep -m1 'error' "$out/build-$a.log" || tail -n 1 "$out/build-$a.log")"
 		continue
-	fi
-	if step "selftests-build-$a" "$TOP/scripts/selftests-build.sh" "$a"; then
-		add "build:selftests-$a" PASS
-	else
-		add "build:selftests-$a" FAIL "$(tail -n 1 "$out/selftests-build-$a.log")"
 	fi
 	for flag in on off; do
 		val=1
@@ -130,22 +130,15 @@ for a in $arches; do
 			want=$want_off
 		fi
 		name=$a-$flag
-		step "boot-$name" env RESULTS="$out" "$TOP/scripts/boot.sh" \
-			-w "$name" -c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
-			-T info,selftests,torture,ww_mutex "${bootargs[@]}" "$a" debug || true
-		run=$(find "$out" -maxdepth 1 -type d -name "*-$name" | sort | tail -n 1)
-		if [ -z "$run" ] || [ ! -f "$run/results.tsv" ]; then
+		run=$out/$name
+		step "boot-$name" "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" -s "$want" \
+			-c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
+			-T info,selftests,torture,ww_mutex "$a" debug || true
+		if [ ! -f "$run/results.tsv" ]; then
 			add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
 			continue
 		fi
 		sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
-		state=$(sed -n 's/.*PE-GUEST: .*proxy_exec=\([a-z]*\).*/\1/p' "$run/console.log" | head -n 1)
-		if [ "$state" = "$want" ]; then
-			add "$name:proxy-state" PASS "proxy_exec=$state"
-		else
-			add "$name:proxy-state" FAIL "guest reports proxy_exec=${state:-?}, expected $want"
-		fi
 	done
 done
-ln -sfn "$(basename "$out")" "$RESULTS/latest"
 finish

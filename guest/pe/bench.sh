@@ -14,7 +14,7 @@
 # repetition that did not produce a number: it is reported, never dropped).
 # Each item also gets a PE-RESULT line, so a broken benchmark fails the boot.
 #
-# Kernel command line:
+# Kernel command line (parsed by /init, see guest/PROTOCOL):
 #   pe_bench=a,b,...       items, see bench_item() (default: none)
 #   pe_bench_reps=N        repetitions of each overhead item (default 3)
 #   pe_bench_secs=S        length of a timed overhead run (default 5)
@@ -22,22 +22,12 @@
 #   pe_bench_cap_ms=MS     latency cap: the watchdog ends a longer wait
 #                          (default 1000)
 
-pe_bench=
-pe_bench_reps=3
-pe_bench_secs=5
-pe_bench_samples=40
-pe_bench_cap_ms=1000
+: "${pe_bench:=}"
+: "${pe_bench_reps:=3}"
+: "${pe_bench_secs:=5}"
+: "${pe_bench_samples:=40}"
+: "${pe_bench_cap_ms:=1000}"
 : "${pe_timeout:=300}"
-read -r cmdline </proc/cmdline
-for w in $cmdline; do
-	case "$w" in
-	pe_bench=*) pe_bench=${w#pe_bench=} ;;
-	pe_bench_reps=*) pe_bench_reps=${w#pe_bench_reps=} ;;
-	pe_bench_secs=*) pe_bench_secs=${w#pe_bench_secs=} ;;
-	pe_bench_samples=*) pe_bench_samples=${w#pe_bench_samples=} ;;
-	pe_bench_cap_ms=*) pe_bench_cap_ms=${w#pe_bench_cap_ms=} ;;
-	esac
-done
 
 PE_LATENCY=/opt/pe/selftests/proxy_exec/pe_latency
 PE_RENAME_MIX=/opt/pe/selftests/proxy_exec/pe_rename_mix
