@@ -12,7 +12,7 @@ KUNIT_GLOB ?= $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' tests/kunit/filt
 export KERNEL KSRC WORK RESULTS JOBS FRAGMENTS V FORCE BASE ACCEL SMP MEM
 export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES TEST_CMDLINE
 export BENCH_QUICK BENCH_ROUNDS BENCH_LAT BENCH_OVH BENCH_REPS BENCH_SECS
-export BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT BENCH_CONTROL ALLOWANCE_US
+export BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT BENCH_CONTROL BENCH_LAT_SMP BENCH_OVH_SMP ALLOWANCE_US
 
 S := scripts
 
@@ -30,7 +30,8 @@ help: ## Show this help
 	@echo "Variables: ARCH FLAVOUR KERNEL KSRC JOBS FRAGMENTS CMDLINE TESTS KUNIT_GLOB"
 	@echo "           ACCEL SMP MEM BOOT_TIMEOUT TORTURE_SECS ARCHES FORCE V"
 	@echo "  bench:    BENCH_QUICK BENCH_ROUNDS BENCH_LAT BENCH_OVH BENCH_REPS"
-	@echo "           BENCH_SECS BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT BENCH_CONTROL ALLOWANCE_US"
+	@echo "           BENCH_SECS BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT BENCH_CONTROL"
+	@echo "           BENCH_LAT_SMP BENCH_OVH_SMP ALLOWANCE_US"
 
 deps: ## Install the Debian packages the harness needs (root)
 	$(S)/deps.sh
@@ -96,7 +97,7 @@ test: ## Everything CI runs; ends with "N passed, N failed"
 demo: ## Boot x86_64 with and without sched_proxy_exec and show the state
 	$(S)/demo.sh
 
-bench: ## Base vs flag off vs flag on, interleaved (BENCH_QUICK=1: reduced set)
+bench: ## Base vs flag off vs flag on (and ctl), interleaved, for ARCH (BENCH_QUICK=1: reduced set)
 	$(S)/bench.sh
 
 clean: ## Remove build folders and guest images (keeps the kernel tree)

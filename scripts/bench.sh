@@ -4,19 +4,21 @@
 # bench.sh - priority-inversion latency and scheduler overhead: the unpatched
 # base kernel, the series with sched_proxy_exec=0 and with =1, in one run.
 #
-# Builds two x86_64 kernels with the perf flavour (no lock debugging): the
-# pinned base (from a git worktree at the baseline tag, work/bench-base,
-# build folder x86_64-perf-base) and the series with proxy execution built in
-# (x86_64-perf-pe).  Then boots them interleaved, round after round:
+# Builds the kernels with the perf flavour (no lock debugging) for ARCH:
+# the pinned base (KERNEL=base), the series with proxy execution built in
+# (pe) and the control kernel (ctl: the base plus the no-op instructions of
+# scripts/bench-control.patch; it behaves exactly like base, so ctl/base
+# shows how far a change of the instruction count alone moves an item).
+# Then boots them interleaved, round after round, in two groups:
 #
-#   round 1: base, off, on;  round 2: base, off, on;  ...
+#   latency:  base, off, on        at BENCH_LAT_SMP vCPUs (default 2, so
+#                                  that the "spread" cases have a 2nd CPU)
+#   overhead: base, off, on, ctl   at BENCH_OVH_SMP vCPUs (default 1: under
+#                                  -icount one vCPU makes guest time an
+#                                  exact instruction count)
 #
-# so drift on a shared machine hits all three alike.  With BENCH_CONTROL=1 a
-# fourth kernel, ctl, joins every round: the base plus the no-op instructions
-# of scripts/bench-control.patch (worktree work/bench-ctl, build folder
-# x86_64-perf-ctl).  It behaves exactly like base, so ctl/base shows how far
-# a change of the instruction count alone moves each item.  Each boot runs every
-# benchmark item in the guest (guest/pe/bench.sh) and prints PE-BENCH lines;
+# so drift on a shared machine hits every kernel alike.  Each boot runs its
+# group's items in the guest (guest/pe/bench.sh) and prints PE-BENCH lines;
 # they are collected into samples.csv, and scripts/bench-report.py turns them
 # into summary.md and gnuplot plots.  Everything lands in
 # results/<stamp>-bench/ (the boots' own logs in boots/).
@@ -41,14 +43,17 @@
 #   BENCH_SAMPLES    latency samples per case and boot (default 40)
 #   BENCH_CAP_MS     latency cap: longer waits are ended and shown as
 #                    ">= cap" (default 1000)
-#   BENCH_CONTROL=1  add the ctl kernel (base + scripts/bench-control.patch)
-#                    to every round
+#   BENCH_CONTROL    1 (default): the ctl kernel joins the overhead boots;
+#                    0: without it (an overhead verdict then has no control)
+#   BENCH_LAT_SMP    guest CPUs of the latency boots (default 2)
+#   BENCH_OVH_SMP    guest CPUs of the overhead boots (default 1; 2 or more
+#                    gives the multi-CPU overhead table, labelled so)
+#   ARCH             x86_64 (default) or arm64
 #   BENCH_ICOUNT     QEMU -icount argument, or "off" (default shift=4,sleep=off:
 #                    guest time counts instructions, one host thread runs all
 #                    vCPUs; measured: overhead spread drops from 5-28% to
 #                    0.1-6%, see README)
 #   ALLOWANCE_US     scheduling allowance of the latency target (20000)
-#   SMP              guest CPUs (default 2, the host's cores)
 # Exit codes: 0 ok, 1 a boot or benchmark failed (the report is still
 #   written, failures marked), 2 bad usage, 3 missing tool or kernel.
 
@@ -107,21 +112,26 @@ secs=${BENCH_SECS:-$def_secs}
 samples=${BENCH_SAMPLES:-$def_samples}
 cap=${BENCH_CAP_MS:-1000}
 allowance=${ALLOWANCE_US:-20000}
-export SMP=${SMP:-2}
-control=${BENCH_CONTROL:-0}
+lat_smp=${BENCH_LAT_SMP:-2}
+ovh_smp=${BENCH_OVH_SMP:-1}
+control=${BENCH_CONTROL:-1}
 case "$control" in
 0 | 1) ;;
 *) usage_error "BENCH_CONTROL must be 0 or 1, not '$control'" ;;
 esac
-variants="base off on"
-[ "$control" = 0 ] || variants+=" ctl"
+arch_setup "${ARCH:-x86_64}"
+lat_variants="base off on"
+ovh_variants="base off on"
+[ "$control" = 0 ] || ovh_variants+=" ctl"
 
 is_uint() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
-for v in rounds reps secs samples cap allowance SMP; do
+for v in rounds reps secs samples cap allowance lat_smp ovh_smp; do
 	is_uint "${!v}" || usage_error "$v must be a positive integer, not '${!v}'"
 done
 in_list() { [[ " $2 " == *" $1 "* ]]; }
 items=()
+lat_items=()
+ovh_list=()
 IFS=, read -r -a lat_cases <<<"$lat"
 for c in "${lat_cases[@]}"; do
 	[ -n "$c" ] || continue
@@ -131,12 +141,14 @@ for c in "${lat_cases[@]}"; do
 		usage_error "unknown latency case '$c'; use <scenario>-<lock>-<placement> with scenario in {$SCENARIOS}, lock in {$LOCKS}, placement in {$PLACEMENTS}"
 	fi
 	items+=("lat:$c")
+	lat_items+=("lat:$c")
 done
 IFS=, read -r -a ovh_items <<<"$ovh"
 for o in "${ovh_items[@]}"; do
 	[ -n "$o" ] || continue
 	in_list "$o" "$OVH_ITEMS" || usage_error "unknown overhead item '$o'; use one of: $OVH_ITEMS"
 	items+=("$o")
+	ovh_list+=("$o")
 done
 [ ${#items[@]} -gt 0 ] || usage_error "nothing to run (BENCH_LAT and BENCH_OVH are both none)"
 icount=${BENCH_ICOUNT:-shift=4,sleep=off}
@@ -150,29 +162,29 @@ need_tool python3 python3
 # --- kernels --------------------------------------------------------------
 
 kernel_tags="base pe"
-[ "$control" = 0 ] || kernel_tags+=" ctl"
+[ "$control" = 0 ] || [ ${#ovh_list[@]} = 0 ] || kernel_tags+=" ctl"
 if [ "$build" = 1 ]; then
-	"$TOP/scripts/prepare.sh" -b x86_64
+	"$TOP/scripts/prepare.sh" -b "$ARCH"
 	for t in $kernel_tags; do
-		"$TOP/scripts/build.sh" -K "$t" x86_64 perf
+		"$TOP/scripts/build.sh" -K "$t" "$ARCH" perf
 	done
 fi
 for t in $kernel_tags; do
-	bd=$(build_dir x86_64 perf "$t")
+	bd=$(build_dir "$ARCH" perf "$t")
 	[ -s "$bd/kernelrelease" ] || {
 		printf '%s: error: no %s kernel in %s; run without -n\n' "$PROG" "$t" "$bd" >&2
 		exit 3
 	}
 done
-[ -s "$WORK/initramfs/x86_64/userspace-bench.cpio.gz" ] ||
-	die "no benchmark guest image; run without -n (or scripts/prepare.sh -b x86_64)"
+[ -s "$WORK/initramfs/$ARCH/userspace-bench.cpio.gz" ] ||
+	die "no benchmark guest image; run without -n (or scripts/prepare.sh -b $ARCH)"
 
 # --- runs -----------------------------------------------------------------
 
 # config_delta: the .config lines in which the base and pe kernels differ.
 config_delta() {
-	diff <(grep -E '^(CONFIG_|# CONFIG_)' "$(build_dir x86_64 perf base)/.config" | sort) \
-		<(grep -E '^(CONFIG_|# CONFIG_)' "$(build_dir x86_64 perf pe)/.config" | sort) |
+	diff <(grep -E '^(CONFIG_|# CONFIG_)' "$(build_dir "$ARCH" perf base)/.config" | sort) \
+		<(grep -E '^(CONFIG_|# CONFIG_)' "$(build_dir "$ARCH" perf pe)/.config" | sort) |
 		sed -n 's/^\([<>]\) /\1 /p' | sed 's/^</base:/; s/^>/pe:  /' || true
 }
 
@@ -189,80 +201,97 @@ commit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 	echo "ROUNDS=$rounds"
 	echo "QUICK=$quick"
 	echo "ICOUNT=${icount:-off}"
-	echo "BASE_RELEASE=$(cat "$(build_dir x86_64 perf base)/kernelrelease")"
-	echo "PE_RELEASE=$(cat "$(build_dir x86_64 perf pe)/kernelrelease")"
-	[ "$control" = 0 ] ||
+	echo "BASE_RELEASE=$(cat "$(build_dir "$ARCH" perf base)/kernelrelease")"
+	echo "PE_RELEASE=$(cat "$(build_dir "$ARCH" perf pe)/kernelrelease")"
+	[[ " $kernel_tags " != *" ctl "* ]] ||
 		echo "CONTROL=\"base + scripts/bench-control.patch ($(grep -c '^+.*nop' "$TOP/scripts/bench-control.patch") no-op asm lines: 24 nops in the mutex slowpath, 4 in __schedule)\""
 	echo "HOST=\"$(nproc) CPUs, $(uname -r)\""
-	echo "GUEST=\"x86_64, $SMP vCPUs, QEMU TCG${icount:+ -icount $icount}\""
+	[ ${#lat_items[@]} = 0 ] ||
+		echo "GUEST_LATENCY=\"$ARCH, $lat_smp vCPUs, QEMU TCG${icount:+ -icount $icount}\""
+	[ ${#ovh_list[@]} = 0 ] ||
+		echo "GUEST_OVERHEAD=\"$ARCH, $ovh_smp vCPUs, QEMU TCG${icount:+ -icount $icount}\""
 	echo "ALLOWANCE_US=$allowance"
 	echo "CAP_MS=$cap"
 	echo "REPS=$reps"
 	echo "SECS=$secs"
 	echo "SAMPLES=$samples"
 	echo "ITEMS=\"$item_list\""
-	echo "SMP=$SMP"
+	echo "LAT_SMP=$lat_smp"
+	echo "OVH_SMP=$ovh_smp"
 	echo "FRAGMENTS=\"${FRAGMENTS:-}\""
 	for t in $kernel_tags; do
 		printf 'CONFIG_%s="%s"\n' "$t" \
-			"$(sed 's|.*/||' "$(build_dir x86_64 perf "$t")/.fragments" 2>/dev/null | paste -sd' ')"
+			"$(sed 's|.*/||' "$(build_dir "$ARCH" perf "$t")/.fragments" 2>/dev/null | paste -sd' ')"
 	done
 	echo "CONFIG_DELTA=\"$(config_delta | wc -l) options differ between base and pe, see config-delta.txt\""
-	echo "CMD=\"make bench$([ "$quick" = 0 ] || echo " BENCH_QUICK=1")$([ "$control" = 0 ] || echo " BENCH_CONTROL=1")$([ "$SMP" = 2 ] || echo " SMP=$SMP")\""
+	echo "CMD=\"make bench$([ "$ARCH" = x86_64 ] || echo " ARCH=$ARCH")$([ "$quick" = 0 ] || echo " BENCH_QUICK=1")$([ "$control" = 1 ] || echo " BENCH_CONTROL=0")$([ "$lat_smp" = 2 ] || echo " BENCH_LAT_SMP=$lat_smp")$([ "$ovh_smp" = 1 ] || echo " BENCH_OVH_SMP=$ovh_smp")\""
 } >"$out/meta.env"
 config_delta >"$out/config-delta.txt"
 log "results: $out"
-log "$rounds rounds x (${variants// /, }); items: $item_list"
+log "$rounds rounds x (latency: ${lat_variants// /, } at $lat_smp vCPUs; overhead: ${ovh_variants// /, } at $ovh_smp vCPUs)"
+log "items: $item_list"
 
+# bench_boot ROUND VARIANT GROUP SMP ITEMS...: one boot, its samples into
+# the CSV; a failed boot or item still leaves one failed row per item.
 fails=0
+bench_boot() {
+	local r=$1 v=$2 g=$3 smp=$4 tag flag want cmd rc=0 bdir bad=0 list it k b c
+	shift 4
+	list=$(IFS=,; echo "$*")
+	case "$v" in
+	base) tag=base flag='' want=absent ;;
+	off) tag=pe flag="sched_proxy_exec=0" want=off ;;
+	on) tag=pe flag="sched_proxy_exec=1" want=on ;;
+	ctl) tag=ctl flag='' want=absent ;;
+	esac
+	cmd="pe_bench=$list pe_bench_reps=$reps pe_bench_secs=$secs"
+	cmd+=" pe_bench_samples=$samples pe_bench_cap_ms=$cap${flag:+ $flag}"
+	log "round $r/$rounds: $g $v ($smp vCPUs)"
+	bdir=$out/boots/r$r-$g-$v
+	SMP=$smp ICOUNT=$icount PE_TIMEOUT=600 \
+		"$TOP/scripts/boot.sh" -b -K "$tag" -w "r$r-$g-$v" -o "$bdir" -s "$want" -T info,bench \
+		-c "$cmd" "$ARCH" perf >"$bdir.log" 2>&1 || rc=$?
+	if [ ! -f "$bdir/console.log" ]; then
+		tail -n 5 "$bdir.log" >&2
+		die "boot of $v (round $r, $g) did not start; see $bdir.log"
+	fi
+	# judge.sh checked the state the guest reports (-s).
+	if ! grep -q "^proxy-state"$'\t'"PASS" "$bdir/results.tsv" 2>/dev/null; then
+		warn "round $r $v: the guest reports proxy_exec='$(guest_proxy_state "$bdir")', expected '$want'; its samples are marked failed"
+		bad=1
+	fi
+	# PE-BENCH,kind,bench,case,sample,value,unit,status -> the CSV.
+	grep -o 'PE-BENCH,[^ ]*' "$bdir/console.log" | cut -d, -f2- |
+		awk -F, -v r="$r" -v v="$v" -v bad="$bad" \
+			'NF == 7 { if (bad) $7 = "failed"; print r "," v "," $1 "," $2 "," $3 "," $4 "," $5 "," $6 "," $7 }' OFS=, >>"$csv"
+	if [ "$rc" != 0 ]; then
+		warn "round $r $v: boot or benchmark failed (boot.sh exit $rc); see $bdir/summary.txt"
+		grep '^FAIL' "$bdir/summary.txt" | sed 's/^/  /' >&2 || true
+		fails=$((fails + 1))
+		for it in "$@"; do
+			case "$it" in
+			lat:*) k=lat b=latency c=${it#lat:} ;;
+			*) k=ovh b=$it c=all ;;
+			esac
+			if ! grep -q "PE-RESULT: bench:$it " "$bdir/console.log"; then
+				echo "$r,$v,$k,$b,$c,0,0,$([ "$k" = lat ] && echo ns || echo s),failed" >>"$csv"
+			fi
+		done
+	fi
+}
+
 start=$(date +%s)
 for r in $(seq 1 "$rounds"); do
-	for v in $variants; do
-		case "$v" in
-		base) tag=base flag='' want=absent ;;
-		off) tag=pe flag="sched_proxy_exec=0" want=off ;;
-		on) tag=pe flag="sched_proxy_exec=1" want=on ;;
-		ctl) tag=ctl flag='' want=absent ;;
-		esac
-		cmd="pe_bench=$item_list pe_bench_reps=$reps pe_bench_secs=$secs"
-		cmd+=" pe_bench_samples=$samples pe_bench_cap_ms=$cap${flag:+ $flag}"
-		log "round $r/$rounds: $v"
-		rc=0
-		bdir=$out/boots/r$r-$v
-		ICOUNT=$icount PE_TIMEOUT=600 \
-			"$TOP/scripts/boot.sh" -b -K "$tag" -w "r$r-$v" -o "$bdir" -s "$want" -T info,bench \
-			-c "$cmd" x86_64 perf >"$out/boots/r$r-$v.log" 2>&1 || rc=$?
-		if [ ! -f "$bdir/console.log" ]; then
-			tail -n 5 "$out/boots/r$r-$v.log" >&2
-			die "boot of $v (round $r) did not start; see $out/boots/r$r-$v.log"
-		fi
-		# judge.sh checked the state the guest reports (-s).
-		bad=0
-		if ! grep -q "^proxy-state"$'\t'"PASS" "$bdir/results.tsv" 2>/dev/null; then
-			warn "round $r $v: the guest reports proxy_exec='$(guest_proxy_state "$bdir")', expected '$want'; its samples are marked failed"
-			bad=1
-			fails=$((fails + 1))
-		fi
-		# PE-BENCH,kind,bench,case,sample,value,unit,status -> the CSV.
-		grep -o 'PE-BENCH,[^ ]*' "$bdir/console.log" | cut -d, -f2- |
-			awk -F, -v r="$r" -v v="$v" -v bad="$bad" \
-				'NF == 7 { if (bad) $7 = "failed"; print r "," v "," $1 "," $2 "," $3 "," $4 "," $5 "," $6 "," $7 }' OFS=, >>"$csv"
-		if [ "$rc" != 0 ]; then
-			warn "round $r $v: boot or benchmark failed (boot.sh exit $rc); see $bdir/summary.txt"
-			grep '^FAIL' "$bdir/summary.txt" | sed 's/^/  /' >&2 || true
-			fails=$((fails + 1))
-			# Items that printed nothing still count: one failed row each.
-			for it in "${items[@]}"; do
-				case "$it" in
-				lat:*) k=lat b=latency c=${it#lat:} ;;
-				*) k=ovh b=$it c=all ;;
-				esac
-				if ! grep -q "PE-RESULT: bench:$it " "$bdir/console.log"; then
-					echo "$r,$v,$k,$b,$c,0,0,$([ "$k" = lat ] && echo ns || echo s),failed" >>"$csv"
-				fi
-			done
-		fi
-	done
+	if [ ${#lat_items[@]} -gt 0 ]; then
+		for v in $lat_variants; do
+			bench_boot "$r" "$v" lat "$lat_smp" "${lat_items[@]}"
+		done
+	fi
+	if [ ${#ovh_list[@]} -gt 0 ]; then
+		for v in $ovh_variants; do
+			bench_boot "$r" "$v" ovh "$ovh_smp" "${ovh_list[@]}"
+		done
+	fi
 done
 end=$(date +%s)
 echo "SECONDS_TOTAL=$((end - start))" >>"$out/meta.env"

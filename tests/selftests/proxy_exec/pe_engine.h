@@ -23,6 +23,33 @@
  * hogs pause between samples and hardly runs against them, so it stays on
  * the wait list ahead of the waiter, and the owner's unlock wakes it rather
  * than the waiter.  The watchdog pauses it with the hogs.
+ *
+ * The waiter samples only when the owner has sat inside one critical
+ * section, not sampled before, for a while: it was preempted (or throttled)
+ * holding the lock, which is the case where inversion happens.  Each
+ * sample's wait is the wall time of the waiter's operation beyond its own
+ * uncontended cost.
+ *
+ * A pinned SCHED_DEADLINE waiter needs its CPU to be a root domain of its
+ * own (sched_setattr() refuses an affinity narrower than the root domain):
+ * a cgroup v2 cpuset partition holding only that CPU, a threaded child of
+ * our cgroup, into which owner, waiter and hogs move themselves through
+ * cgroup.threads.  Creating and removing a partition resets the affinity of
+ * the tasks in its parent cgroup (the kernel does that), so run this on a
+ * test machine.  The cgroup scenarios use threaded children the same way:
+ * the owner in one with a cpu.weight of 1 or a tight cpu.max, the waiter
+ * and the hogs in a sibling.  Every child is removed at the end, and stale
+ * ones left by a killed run are removed by the next run.
+ *
+ * A watchdog thread (highest SCHED_FIFO priority, on another CPU when the
+ * tasks are pinned and there is one) pauses the hogs and the contender,
+ * and lifts the owner's cpu.max, when one wait exceeds the cap, so the
+ * owner can finish.
+ *
+ * Environment: PE_TMPDIR, the directory for the fpos scratch file
+ * (default: /dev/shm, /tmp or /run if tmpfs, else a private tmpfs mount).
+ *
+ * The engine's files are listed in pe_internal.h.
  */
 #ifndef PE_ENGINE_H
 #define PE_ENGINE_H
