@@ -228,7 +228,7 @@ commit=$(git -C "$TOP" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 } >"$out/meta.env"
 config_delta >"$out/config-delta.txt"
 log "results: $out"
-log "$rounds rounds x (latency: ${lat_variants// /, } at $lat_smp vCPUs; overhead: ${ovh_variants// /, } at $ovh_smp vCPUs)"
+log "$rounds rounds x (latency: ${lat_variants// /, } at $lat_smp vCPU(s); overhead: ${ovh_variants// /, } at $ovh_smp vCPU(s))"
 log "items: $item_list"
 
 # bench_boot ROUND VARIANT GROUP SMP ITEMS...: one boot, its samples into
@@ -246,7 +246,7 @@ bench_boot() {
 	esac
 	cmd="pe_bench=$list pe_bench_reps=$reps pe_bench_secs=$secs"
 	cmd+=" pe_bench_samples=$samples pe_bench_cap_ms=$cap${flag:+ $flag}"
-	log "round $r/$rounds: $g $v ($smp vCPUs)"
+	log "round $r/$rounds: $g $v ($smp vCPU(s))"
 	bdir=$out/boots/r$r-$g-$v
 	SMP=$smp ICOUNT=$icount PE_TIMEOUT=600 \
 		"$TOP/scripts/boot.sh" -b -K "$tag" -w "r$r-$g-$v" -o "$bdir" -s "$want" -T info,bench \
