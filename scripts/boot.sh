@@ -193,8 +193,9 @@ log "results: $out"
 # progress: one line per guest test as it begins and ends, and per KUnit
 # suite, with the seconds since QEMU started.
 progress() {
-	local line t0=$SECONDS re_suite='^(\[[ 0-9.]+\] )?    # Subtest: ([A-Za-z0-9_]+)'
-	local re_done='^(\[[ 0-9.]+\] )?(not ok|ok) [0-9]+ ([A-Za-z0-9_]+)'
+	# KUnit prints through printk (a timestamp); kselftest TAP has none.
+	local line t0=$SECONDS re_suite='^(\[[ 0-9.]+\] )    # Subtest: ([A-Za-z0-9_]+)'
+	local re_done='^(\[[ 0-9.]+\] )(not ok|ok) [0-9]+ ([A-Za-z0-9_]+)'
 	while IFS= read -r line; do
 		line=${line%$'\r'}
 		case "$line" in
