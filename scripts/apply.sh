@@ -24,6 +24,8 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib-series.sh
+. "$(dirname "$0")/lib-series.sh"
 
 usage() {
 	echo "Usage: $PROG [-h] [-u | -i]"
