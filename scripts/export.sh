@@ -38,7 +38,7 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export_series "$tmp"
+EXPORT_WARN=1 export_series "$tmp"
 
 mkdir -p "$TOP/patches"
 changed=0

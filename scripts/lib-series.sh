@@ -22,7 +22,8 @@ series_patches() {
 # on the commits: zero From hashes, no signature, no numbering (adding a
 # patch does not rewrite every subject), fixed abbreviation length, and no
 # user git configuration.  '#' banners of the existing patches/series are
-# kept in front of the patch with the same subject slug.
+# kept in front of the patch with the same subject slug; with EXPORT_WARN=1
+# (export.sh) a banner whose patch is gone is reported.
 export_series() {
 	local out=$1 base n
 	base=$(ksrc_base)
@@ -38,7 +39,7 @@ export_series() {
 	fi
 	local old="$TOP/patches/series"
 	(cd "$out" && find . -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' | sed 's|^\./||' | sort) |
-		awk -v old="$old" '
+		awk -v old="$old" -v warn="${EXPORT_WARN:-0}" '
 		function slug(f) { sub(/^[0-9]+-/, "", f); return f }
 		BEGIN {
 			# The file header (a leading comment block and the blank
@@ -63,7 +64,7 @@ export_series() {
 			# A banner whose patch is gone (renamed or dropped) has no
 			# place any more: say so rather than lose it silently.
 			for (s in banner)
-				if (banner[s] ~ /#/)
+				if (warn && banner[s] ~ /#/)
 					printf "export: warning: series comments above %s were dropped with it; re-add them by hand\n", s > "/dev/stderr"
 		}' >"$out/series"
 }
