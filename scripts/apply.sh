@@ -51,7 +51,10 @@ stamp=$(date -u +%Y%m%d-%H%M%S)
 
 if [ "$initial" = 1 ] && { [ -n "$(ksrc_dirty)" ] ||
 	[ "$(git -C "$KSRC" rev-parse HEAD)" != "$(git -C "$KSRC" rev-parse "$base")" ]; }; then
-	log "the tree has commits or changes; building it as it is (make apply checks it against patches/)"
+	# The applied series needs no word; work in progress gets one line.
+	if [ -n "$(ksrc_dirty)" ] || ! "$TOP/scripts/check-sync.sh" >/dev/null 2>&1; then
+		log "the tree differs from patches/ (work in progress): building it as it is; 'make export' records it"
+	fi
 	exit 0
 fi
 

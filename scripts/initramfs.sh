@@ -45,21 +45,7 @@ set -euo pipefail
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
 usage() {
-	cat <<EOF
-Usage: scripts/initramfs.sh [-f] ARCH
-
-Build \$WORK/initramfs/ARCH/userspace.cpio.gz: busybox, rt-tests
-(cyclictest, hackbench, pi_stress), stress-ng and their libraries from
-Debian's packages of ARCH, guest/init as /init, guest/pe/ as /opt/pe/ and
-\$WORK/selftests/ARCH/ as /opt/pe/selftests/.  Prints the image path.
-
-  ARCH  x86_64 or arm64
-  -f    rebuild even if the image is up to date
-  -h    show this help
-
-Environment: WORK (default <repo>/work), TMPDIR, V=1 to echo commands.
-Exit codes: 0 success, 1 failure, 2 bad usage.
-EOF
+	sed -n '/^# Usage:/,/^# Exit codes/p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 FORCE=0
@@ -142,71 +128,17 @@ ROOT=$STAGE/root
 PKGS=$STAGE/pkgs
 mkdir -p "$ROOT" "$PKGS"
 
-# The .deb resolver and the ELF walker.
+# The .deb resolver, the ELF walker and the image mechanics.
 # shellcheck source=scripts/lib-deb.sh
 . "$TOP/scripts/lib-deb.sh"
 # shellcheck source=scripts/lib-elf.sh
 . "$TOP/scripts/lib-elf.sh"
-
-# --- stamp ------------------------------------------------------------
-
-# tree_digest DIR: paths, types, modes, link targets and contents of DIR.
-tree_digest() {
-	(
-		cd "$1"
-		find . -printf '%y %m %p %l\n' | sort
-		find . -type f -print0 | sort -z | xargs -0r sha256sum
-	)
-}
-
-# stamp DEB_LINES: hash of every input of the image.
-stamp() {
-	{
-		printf 'initramfs v1 %s %s\n' "$ARCH" "$IMAGE"
-		printf 'script %s\n' "$(sha256sum <"$SELF" | cut -c1-64)"
-		printf 'lib %s\n' "$(cat "$TOP/scripts/lib.sh" "$TOP/scripts/lib-deb.sh" \
-			"$TOP/scripts/lib-elf.sh" | sha256sum | cut -c1-64)"
-		printf '%s\n' "$1"
-		printf 'guest\n'
-		tree_digest "$GUEST"
-		if [ -d "$SELFTESTS" ]; then
-			printf 'selftests\n'
-			tree_digest "$SELFTESTS"
-		else
-			printf 'no selftests\n'
-		fi
-	} | sha256sum | cut -c1-64
-}
-
-up_to_date() {
-	log "up to date: $OUT"
-	printf '%s\n' "$OUT"
-	exit 0
-}
+# shellcheck source=scripts/lib-image.sh
+. "$TOP/scripts/lib-image.sh"
 
 ensure_arch
 
-# Fast check: same .debs as last time (per apt's index and the cache) and
-# same other inputs, without unpacking anything.
-if [ "$FORCE" = 0 ] && [ -f "$OUT" ] && [ -f "$STAMP_FILE" ] && [ -s "$DEBS_FILE" ]; then
-	mapfile -t old_fns < <(awk '{ print $2 }' "$DEBS_FILE")
-	old_pkgs=("${old_fns[@]%%_*}")
-	if deb_index "${old_pkgs[@]}"; then
-		lines=
-		ok=1
-		for p in "${old_pkgs[@]}"; do
-			if [ -n "${DEB_FN[$p]:-}" ] && deb_cached "$p"; then
-				lines+="${DEB_SHA[$p]} ${DEB_FN[$p]}"$'\n'
-			else
-				ok=0
-			fi
-		done
-		lines=$(printf '%s' "$lines" | sort -k2)
-		if [ "$ok" = 1 ] && [ "$(stamp "$lines")" = "$(cat "$STAMP_FILE")" ]; then
-			up_to_date
-		fi
-	fi
-fi
+[ "$FORCE" = 1 ] || image_fast_check
 
 # --- build the tree -----------------------------------------------------
 
@@ -291,39 +223,4 @@ printf '%s\n' 'passwd: files' 'group: files' 'shadow: files' 'hosts: files' \
 	>"$ROOT/etc/nsswitch.conf"
 printf '%s\n' '127.0.0.1 localhost' '::1 localhost' >"$ROOT/etc/hosts"
 
-# --- stamp and image ----------------------------------------------------
-
-used=$(printf '%s\n' "${!USED[@]}" | sort)
-deb_lines=$(for p in $used; do
-	printf '%s %s\n' "${DEB_SHA[$p]}" "${DEB_FN[$p]}"
-done | sort -k2)
-new_stamp=$(stamp "$deb_lines")
-if [ "$FORCE" = 0 ] && [ -f "$OUT" ] && [ -f "$STAMP_FILE" ] &&
-	[ "$new_stamp" = "$(cat "$STAMP_FILE")" ]; then
-	printf '%s\n' "$deb_lines" >"$DEBS_FILE.tmp"
-	mv -f "$DEBS_FILE.tmp" "$DEBS_FILE"
-	up_to_date
-fi
-log "image uses $(wc -w <<<"$used") of ${#UNPACKED[@]} unpacked packages: $(tr '\n' ' ' <<<"$used")"
-
-find "$ROOT" -exec touch -h -d "$BASE_DATE" {} +
-cpio_flags=(-o -H newc -R 0:0 --quiet)
-if cpio --help 2>&1 | grep -q -- --reproducible; then
-	cpio_flags+=(--reproducible)
-fi
-OUT_TMP=$(mktemp "$OUT_DIR/.$IMAGE.cpio.gz.XXXXXX")
-(cd "$ROOT" && find . | sort | run cpio "${cpio_flags[@]}") | gzip -n >"$OUT_TMP" ||
-	die "cpio/gzip failed writing $OUT_TMP"
-chmod 644 "$OUT_TMP"
-mv -f "$OUT_TMP" "$OUT"
-OUT_TMP=
-printf '%s\n' "$deb_lines" >"$DEBS_FILE.tmp"
-mv -f "$DEBS_FILE.tmp" "$DEBS_FILE"
-printf '%s\n' "$new_stamp" >"$STAMP_FILE.tmp"
-mv -f "$STAMP_FILE.tmp" "$STAMP_FILE"
-
-nfiles=$(find "$ROOT" | wc -l)
-raw=$(du -sb --apparent-size "$ROOT" | cut -f1)
-size=$(stat -c %s "$OUT")
-log "wrote $OUT: $((size / 1024)) KiB gzip ($((raw / 1024)) KiB unpacked, $nfiles entries)"
-printf '%s\n' "$OUT"
+image_write "$FORCE"
