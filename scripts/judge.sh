@@ -46,6 +46,8 @@ case "$want" in
 *) usage_error "unknown proxy state '$want'; use on, off or absent" ;;
 esac
 [ -f "$out/console.log" ] || usage_error "$out is not a boot results folder (no console.log)"
+# Absolute: kunit.py, run below, does not resolve paths from our folder.
+out=$(cd "$out" && pwd)
 if [ ! -f "$out/boot.env" ]; then
 	# A folder of the harness before boot.env: rebuild it from the
 	# summary that boot.sh wrote then (QEMU's exit code was not kept).
