@@ -13,12 +13,13 @@ export KERNEL KSRC WORK RESULTS JOBS FRAGMENTS V FORCE BASE ACCEL SMP MEM
 export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES TEST_CMDLINE
 export BENCH_QUICK BENCH_ROUNDS BENCH_LAT BENCH_OVH BENCH_REPS BENCH_SECS
 export BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT BENCH_CONTROL BENCH_LAT_SMP BENCH_OVH_SMP ALLOWANCE_US
+export SOAK_MIN SOAK_PROXY SOAK_SEED SOAK_SLICE SILENCE_TIMEOUT
 
 S := scripts
 
 .DEFAULT_GOAL := help
 .PHONY: help deps fetch apply unapply export check-sync prepare config build \
-	initramfs selftests-build boot shell kunit selftest torture judge check \
+	initramfs selftests-build boot shell kunit selftest torture soak judge check \
 	check-bisect test demo bench clean distclean
 
 help: ## Show this help
@@ -81,6 +82,10 @@ selftest: build initramfs ## Boot ARCH and run tests/selftests
 
 torture: build initramfs ## Boot ARCH and run locktorture and test-ww_mutex
 	$(S)/boot.sh -w torture-$(ARCH) -T info,torture,ww_mutex $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR)
+
+soak: FLAVOUR := debug
+soak: build initramfs ## Soak the debug kernel: torture, stress, fault storms (SOAK_MIN, default 60)
+	$(S)/soak.sh $(ARCH)
 
 judge: ## Judge a results folder again: make judge DIR=results/<run> [STATE=on|off|absent]
 	$(S)/judge.sh $(if $(STATE),-s $(STATE)) $(DIR)

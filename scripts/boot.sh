@@ -32,7 +32,9 @@
 #   falls back to TCG), ICOUNT (TCG only: QEMU -icount argument, e.g.
 #   shift=auto), BOOT_TIMEOUT (hard kill of QEMU, seconds; default 900),
 #   PE_TIMEOUT (per-test timeout in the guest, default 300),
-#   TORTURE_SECS (per locktorture run, default 20), RESULTS.
+#   TORTURE_SECS (per locktorture run, default 20), SILENCE_TIMEOUT (a
+#   guest that prints nothing for this many seconds hangs: QEMU is killed;
+#   default 0, off), RESULTS.
 # Exit codes: 0 all passed, 1 a failure (test, splat, hang), 2 bad usage,
 #   3 infrastructure (no kernel built, QEMU missing).
 
@@ -79,6 +81,10 @@ what=${what:-boot-$ARCH}
 smp=${SMP:-4}
 mem=${MEM:-1G}
 hard=${BOOT_TIMEOUT:-900}
+silence=${SILENCE_TIMEOUT:-0}
+case "$silence" in
+'' | *[!0-9]*) usage_error "SILENCE_TIMEOUT='$silence' is not a number of seconds" ;;
+esac
 
 infra() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 3; }
 command -v "$QEMU" >/dev/null 2>&1 ||
@@ -183,6 +189,8 @@ if [ -n "$out" ]; then
 else
 	out=$(new_results_dir "$what")
 fi
+pidfile=$out/qemu.pid
+[ "$silence" = 0 ] || qemu+=(-pidfile "$pidfile")
 printf '%q ' "${qemu[@]}" >"$out/qemu-cmd.sh"
 echo >>"$out/qemu-cmd.sh"
 cp "$bd/.config" "$out/config"
@@ -199,7 +207,7 @@ progress() {
 	while IFS= read -r line; do
 		line=${line%$'\r'}
 		case "$line" in
-		*PE-GUEST:* | *PE-BEGIN:* | *PE-END:* | *PE-VERDICT:*)
+		*PE-GUEST:* | *PE-BEGIN:* | *PE-END:* | *PE-VERDICT:* | *PE-SOAK:*)
 			printf '%s: [%4ds] %s\n' "$PROG" $((SECONDS - t0)) "${line#*PE-}" ;;
 		*)
 			if [[ $line =~ $re_suite ]]; then
@@ -212,14 +220,49 @@ progress() {
 	done
 }
 
+# watch_silence: kill QEMU once the console has been quiet for $silence
+# seconds, and say so in $out/hung.
+watch_silence() {
+	local pidfile=$1 last=-1 size quiet=0
+	while sleep 10; do
+		size=$(stat -c %s "$out/console.raw" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			last=$size
+			quiet=0
+			continue
+		fi
+		quiet=$((quiet + 10))
+		if [ "$quiet" -ge "$silence" ] && [ -s "$pidfile" ]; then
+			echo "$quiet" >"$out/hung"
+			kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
+			return
+		fi
+	done
+}
+
 start=$(date +%s)
+watcher=
+if [ "$silence" != 0 ]; then
+	rm -f "$pidfile" "$out/hung"
+	watch_silence "$pidfile" &
+	watcher=$!
+fi
 set +e
 timeout -s KILL "$hard" "${qemu[@]}" </dev/null 2>&1 | tee "$out/console.raw" | progress >&2
 rc=${PIPESTATUS[0]}
 set -e
+if [ -n "$watcher" ]; then
+	kill "$watcher" 2>/dev/null || true
+	wait "$watcher" 2>/dev/null || true
+	rm -f "$pidfile"
+fi
 end=$(date +%s)
 tr -d '\r' <"$out/console.raw" >"$out/console.log"
 rm -f "$out/console.raw"
+if [ -f "$out/hung" ]; then
+	log "no console output for $(cat "$out/hung") s: the guest hangs; QEMU was killed. Its last lines:"
+	tail -n 20 "$out/console.log" >&2
+fi
 {
 	echo "WHAT=$what"
 	echo "ARCH=$ARCH"
@@ -233,6 +276,7 @@ rm -f "$out/console.raw"
 	echo "KUNIT_GLOB=$glob"
 	echo "BOOT_TIMEOUT=$hard"
 	echo "QEMU_EXIT=$rc"
+	[ -f "$out/hung" ] && echo "HUNG=$(cat "$out/hung")"
 	echo "SECONDS=$((end - start))"
 } >"$out/boot.env"
 echo "$((end - start))" >"$out/boot-seconds"

@@ -69,6 +69,7 @@ meta() { sed -n "s/^$1=//p" "$out/boot.env" | tail -n 1; }
 glob=$(meta KUNIT_GLOB)
 rc=$(meta QEMU_EXIT)
 hard=$(meta BOOT_TIMEOUT)
+hung=$(meta HUNG)
 release=$(meta RELEASE)
 
 tsv=$out/results.tsv
@@ -79,7 +80,9 @@ sed -n 's/.*PE-RESULT: \([^ ]*\) \(PASS\|FAIL\|SKIP\) \{0,1\}\(.*\)$/\1\t\2\t\3/
 	"$out/console.log" >>"$tsv"
 
 verdict=$(grep -o 'PE-VERDICT: .*' "$out/console.log" | tail -n 1 || true)
-if [ -n "$verdict" ]; then
+if [ -n "$hung" ]; then
+	add guest FAIL "no console output for ${hung}s: the guest hung; QEMU was killed (its last lines end console.log)"
+elif [ -n "$verdict" ]; then
 	add guest PASS "$verdict"
 elif [ "$rc" = 137 ]; then
 	add guest FAIL "guest did not finish within ${hard}s (hung?); QEMU was killed"
