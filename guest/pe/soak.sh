@@ -266,7 +266,11 @@ t_soak() {
 	mkdir -p "$SOAK"
 	SOAK_CPUS=$(grep -c ^processor /proc/cpuinfo)
 	SOAK_HOTPLUG=0
-	[ "$SOAK_CPUS" -gt 1 ] && [ -w /sys/devices/system/cpu/cpu1/online ] && SOAK_HOTPLUG=1
+	if [ "$SOAK_CPUS" -gt 1 ] && [ -w /sys/devices/system/cpu/cpu1/online ]; then
+		SOAK_HOTPLUG=1
+	else
+		echo "PE-SOAK: no CPU hotplug: /sys/devices/system/cpu/cpu1 has: $(cd /sys/devices/system/cpu/cpu1 2>&1 && echo *)"
+	fi
 	seed=${pe_soak_seed:-$(date +%s)}
 	secs=$((pe_soak_min * 60))
 	# Each type gets several slices; a slice also takes up to half a
