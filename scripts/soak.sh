@@ -70,10 +70,17 @@ cmd="sched_proxy_exec=$flag pe_soak_min=$min"
 # the idle minute, the final selftest and the boot.
 hard=$((min * 60 + 1800))
 
+# The soak's KUnit suite (the workqueue-stall reproducer) runs at boot and
+# again from the guest, when the kernel has it.
+kunit=()
+if grep -q ' sched_proxy_soak_suite$' "$(build_dir "$ARCH" debug "${KERNEL:-pe}")/System.map" 2>/dev/null; then
+	kunit=(-k sched_proxy_soak)
+fi
+
 log "soak: $min minutes on $ARCH, sched_proxy_exec=$flag, ${SMP:-4} CPUs (QEMU killed after ${hard}s, or ${silence}s of silence)"
 rc=0
 dir=$(BOOT_TIMEOUT=$hard SILENCE_TIMEOUT=$silence PE_TIMEOUT=${PE_TIMEOUT:-300} \
-	"$TOP/scripts/boot.sh" -w soak -s "${SOAK_PROXY:-on}" -T info,soak -c "$cmd" \
+	"$TOP/scripts/boot.sh" -w soak -s "${SOAK_PROXY:-on}" -T info,soak -c "$cmd" "${kunit[@]}" \
 	"$ARCH" debug | tail -n 1) || rc=$?
 if [ ! -d "$dir" ]; then
 	# boot.sh said why (no kernel, no image, no QEMU).

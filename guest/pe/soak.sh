@@ -14,6 +14,8 @@
 #     CPU, over every scenario and lock kind but the deadline one;
 #   - stress-ng (schedpolicy, switch, pipe, mutex, rename) and pe_rename_mix (renames
 #     across directories);
+#   - the KUnit suite sched_proxy_soak (a workqueue-stall reproducer),
+#     again every minute, when the kernel has it;
 #   - pe_storm: affinity, policy (FIFO, RR, DEADLINE, IDLE, nice), cgroup
 #     and cpuset changes of the torture kthreads, stress-ng and
 #     pe_rename_mix, SIGKILL of pe_rename_mix, and reads of the proxy
@@ -171,6 +173,26 @@ soak_stress() {
 	done
 }
 
+# The KUnit suite sched_proxy_soak (the workqueue-stall reproducer), run
+# again every minute through debugfs, when the kernel has it and it ran at
+# boot (the host passes its glob); $SOAK/kunit holds "<runs> <failed>".
+SOAK_KUNIT=/sys/kernel/debug/kunit/sched_proxy_soak
+soak_kunit() {
+	n=0
+	bad=0
+	while ! soak_stopped; do
+		soak_sleep 60
+		soak_stopped && break
+		n=$((n + 1))
+		echo run >"$SOAK_KUNIT/run"
+		if grep -q 'not ok' "$SOAK_KUNIT/results"; then
+			bad=$((bad + 1))
+			echo "PE-SOAK: kunit sched_proxy_soak run=$n FAIL: $(grep -m 1 'not ok' "$SOAK_KUNIT/results")"
+		fi
+		echo "$n $bad" >"$SOAK/kunit"
+	done
+}
+
 soak_rename_mix() {
 	mkdir -p /dev/shm/soak-mix
 	while ! soak_stopped; do
@@ -300,6 +322,10 @@ t_soak() {
 	pids="$pids $!"
 	soak_rename_mix &
 	pids="$pids $!"
+	if [ -w "$SOAK_KUNIT/run" ]; then
+		soak_kunit &
+		pids="$pids $!"
+	fi
 	"$PE_BIN/pe_storm" -y -d "$secs" -i 50 -s "$seed" -g /sys/fs/cgroup -f 60 \
 		-t lock_torture -t pe_rename_mix -t stress-ng -k pe_rename_mix \
 		>"$SOAK/storm" 2>"$SOAK/storm.err" &
@@ -348,6 +374,16 @@ t_soak() {
 	fi
 	s=$(sumfile "$SOAK/stress")
 	echo "PE-SOAK: stress-ng runs=${s% *} nonzero_exits=${s#* } (load, not judged)"
+	if [ -w "$SOAK_KUNIT/run" ]; then
+		s=$(sumfile "$SOAK/kunit")
+		if [ "${s% *}" -gt 0 ] && [ "${s#* }" = 0 ]; then
+			result soak:kunit PASS "sched_proxy_soak runs=${s% *}"
+		else
+			result soak:kunit FAIL "sched_proxy_soak runs=${s% *} failed=${s#* }"
+		fi
+	else
+		result soak:kunit SKIP "no sched_proxy_soak suite in this kernel (or it did not run at boot)"
+	fi
 
 	soak_accounting
 	if [ "$pe_soak_final" = 1 ]; then
