@@ -80,6 +80,12 @@ static const char * const action_names[A_NR] = {
 /* How often each action is drawn, out of the sum. */
 static const int action_weight[A_NR] = { 6, 5, 3, 2, 1, 2 };
 
+/*
+ * sched_setattr()'s ABI, as pe_internal.h has it for the engine (not
+ * included here: pe_storm is self-contained).  <linux/sched/types.h> would
+ * give it, but bookworm's copy also defines struct sched_param, which
+ * clashes with <sched.h>.
+ */
 struct sched_attr_v1 {
 	uint32_t size;
 	uint32_t sched_policy;
