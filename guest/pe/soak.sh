@@ -221,10 +221,12 @@ soak_minute() {
 # The accounting once the load is gone: sum of nr_uninterruptible over the
 # CPUs equals the tasks in D state, and both are 0; no task in iowait
 # (procs_blocked); the 1-minute loadavg and PSI's some avg10 decay.
-soak_dcount() {
+# soak_dtasks: "<comm> <wchan>" of every task in D state, a line each.
+soak_dtasks() {
 	for s in /proc/[0-9]*/task/[0-9]*/stat; do
-		sed 's/.*) //' "$s" 2>/dev/null | cut -d' ' -f1
-	done | grep -c '^D$'
+		[ "$(sed 's/.*) //' "$s" 2>/dev/null | cut -d' ' -f1)" = D ] &&
+			echo "$(cat "${s%/stat}/comm") $(cat "${s%/stat}/wchan" 2>/dev/null)"
+	done
 }
 
 soak_unint_sum() {
@@ -241,7 +243,8 @@ soak_accounting() {
 	l1=$(cut -d' ' -f1 /proc/loadavg)
 	ok=0
 	for try in 1 2 3 4 5 6 7 8 9 10; do
-		d=$(soak_dcount)
+		dl=$(soak_dtasks)
+		d=$(printf '%s' "$dl" | grep -c .)
 		u=$(soak_unint_sum)
 		b=$(sed -n 's/^procs_blocked //p' /proc/stat)
 		if [ "$d" = 0 ] && [ "$u" = 0 ] && [ "$b" = 0 ]; then
@@ -265,10 +268,7 @@ soak_accounting() {
 		result soak:accounting PASS "$detail"
 	else
 		result soak:accounting FAIL "$detail"
-		[ "$d" = 0 ] || for s in /proc/[0-9]*/task/[0-9]*/stat; do
-			st=$(sed 's/.*) //' "$s" 2>/dev/null | cut -d' ' -f1)
-			[ "$st" = D ] && echo "PE-SOAK: D state: $(cat "${s%/stat}/comm") $(cat "${s%/stat}/wchan" 2>/dev/null)"
-		done
+		[ -z "$dl" ] || printf '%s\n' "$dl" | sed 's/^/PE-SOAK: D state: /'
 	fi
 }
 
