@@ -93,6 +93,16 @@ out="$WORK/selftests/$ARCH"
 for suite in "${suites[@]}"; do
 	src="$TOP/tests/selftests/$suite"
 	dst="$out/$suite"
+	# make goes by timestamps: outputs built from other sources (another
+	# checkout sharing WORK, an older commit checked out) can look up to
+	# date.  Key the outputs on the sources' content instead.
+	stamp=$( (cd "$src" && find . -type f -print0 | sort -z | xargs -0 sha1sum
+		sha1sum "$KSFT_DIR/kselftest_harness.h" "$KSFT_DIR/kselftest.h" "$KSFT_DIR/lib.mk") |
+		sha1sum | cut -d' ' -f1)
+	if [ -f "$dst/.pe-sources" ] && [ "$(cat "$dst/.pe-sources")" != "$stamp" ]; then
+		log "$suite: sources changed since the last build; rebuilding from scratch"
+		rm -rf "$dst"
+	fi
 	mkdir -p "$dst"
 	# LLVM= keeps a stray LLVM in the environment from switching lib.mk
 	# to clang flags; CC on the command line beats lib.mk's own choice;
@@ -115,6 +125,7 @@ for suite in "${suites[@]}"; do
 	# The guest runs these and nothing else of the suite (TEST_GEN_FILES
 	# such as benchmark tools are installed beside them).
 	printf "%s\n" "$progs" | tr " " "\n" >"$dst/.pe-tests"
+	printf '%s\n' "$stamp" >"$dst/.pe-sources"
 	for prog in $progs; do
 		bin="$dst/$prog"
 		[ -f "$bin" ] || die "$suite: $prog was not installed into $dst"
