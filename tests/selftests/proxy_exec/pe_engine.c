@@ -91,6 +91,7 @@ const char * const pe_lock_names[PE_NR_LOCKS] = {
 const char * const pe_placement_names[PE_NR_PLACEMENTS] = {
 	[PE_PLACE_ONE] = "one",
 	[PE_PLACE_SPREAD] = "spread",
+	[PE_PLACE_APART] = "apart",
 };
 
 static void pe_log_stderr(const char *fmt, va_list ap)
@@ -306,7 +307,8 @@ void pe_run_free(struct pe_run *run)
  * @run: the run; cfg.cpu is the wanted CPU or -1 for the last one of our
  *       affinity
  *
- * Return: 0, -EINVAL for a CPU outside our affinity, or -errno.
+ * Return: 0, -EINVAL for a CPU outside our affinity, -EXDEV for placement
+ * "apart" with a single CPU, or -errno.
  */
 int pe_pick_cpus(struct pe_run *run)
 {
@@ -331,8 +333,21 @@ int pe_pick_cpus(struct pe_run *run)
 		}
 	run->cpu = last;
 	run->other_cpu = first_other;
+	if (run->cfg.place == PE_PLACE_APART && first_other < 0)
+		return -EXDEV;
 	/* Spread: keep every CPU busy, with one hog more than CPUs. */
 	run->nr_hogs = run->cfg.place == PE_PLACE_SPREAD ?
 		       CPU_COUNT(&run->all_cpus) + 1 : run->scen->nr_hogs;
 	return last < 0 ? -ENODEV : 0;
+}
+
+/**
+ * pe_waiter_cpu() - the CPU the waiter is pinned to
+ * @run: the run, after pe_pick_cpus()
+ *
+ * Return: the other CPU for placement "apart", else the run's CPU.
+ */
+int pe_waiter_cpu(const struct pe_run *run)
+{
+	return run->cfg.place == PE_PLACE_APART ? run->other_cpu : run->cpu;
 }

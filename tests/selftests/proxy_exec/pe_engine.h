@@ -17,7 +17,9 @@
  *           each move a file between two directories of their own.
  *
  * Scenarios name the waiter, owner and hog contexts; placements pin every
- * task to one CPU or let them spread over our affinity.  The fifocontender
+ * task to one CPU ("one"), let them spread over our affinity ("spread"),
+ * or pin the waiter to a CPU of its own and the others to one CPU
+ * ("apart": the owner is always on another CPU than the waiter).  The fifocontender
  * scenario adds a contender (fpos only): a nice 0 thread looping on writes
  * of a few bytes to the shared file.  It queues on f_pos_lock while the
  * hogs pause between samples and hardly runs against them, so it stays on
@@ -115,6 +117,8 @@ enum pe_lock_kind {
 enum pe_placement {
 	PE_PLACE_ONE,
 	PE_PLACE_SPREAD,
+	/* Owner, hogs and contender on one CPU, the waiter on another. */
+	PE_PLACE_APART,
 	PE_NR_PLACEMENTS,
 };
 
@@ -204,6 +208,8 @@ struct pe_proxy_stats {
 	long owner_sleeping;	/* fallbacks: the owner was asleep, */
 	long owner_remote;	/* queued on another CPU, */
 	long chain_broken;	/* or the chain was a cycle or too long */
+	long returns;		/* woken where they may not run, sent back */
+	long migrations;	/* donors moved to the CPU of the owner */
 };
 
 struct pe_run {
@@ -302,6 +308,7 @@ struct pe_run *pe_run_new(const struct pe_config *cfg,
 void pe_run_free(struct pe_run *run);
 void pe_remove_stale_cgroups(void);
 int pe_pick_cpus(struct pe_run *run);
+int pe_waiter_cpu(const struct pe_run *run);
 uint64_t pe_read_fair_server(int cpu, char *src, size_t len);
 int pe_lock_open(struct pe_run *run, char *where, size_t len);
 bool pe_cgroups_setup(struct pe_run *run, char *why, size_t len);

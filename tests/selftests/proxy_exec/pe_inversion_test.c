@@ -265,6 +265,8 @@ FIXTURE(f_pos_lock) {
 FIXTURE_VARIANT(f_pos_lock) {
 	const char *name;
 	enum pe_scenario_id scen;
+	/* Pinned to one CPU, or the waiter apart from the owner and hogs. */
+	enum pe_placement place;
 };
 
 /*
@@ -303,6 +305,41 @@ FIXTURE_VARIANT_ADD(f_pos_lock, deadline_waiter) {
 	.scen = PE_SCEN_DEADLINE,
 };
 
+/*
+ * The same four inversions with the waiter pinned to another CPU than the
+ * owner and its hogs: proxy execution must move the waiter to the owner's
+ * CPU to lend its context there, outside the waiter's affinity, and bring
+ * it back to run.
+ */
+FIXTURE_VARIANT_ADD(f_pos_lock, apart_fifo_waiter_other_owner_fifo_hogs) {
+	.name = "apart_fifo_waiter_other_owner_fifo_hogs",
+	.scen = PE_SCEN_FIFO,
+	.place = PE_PLACE_APART,
+};
+
+FIXTURE_VARIANT_ADD(f_pos_lock, apart_nice_waiter_nice19_owner_nice0_hogs) {
+	.name = "apart_nice_waiter_nice19_owner_nice0_hogs",
+	.scen = PE_SCEN_NICE,
+	.place = PE_PLACE_APART,
+};
+
+FIXTURE_VARIANT_ADD(f_pos_lock, apart_idle_owner) {
+	.name = "apart_idle_owner",
+	.scen = PE_SCEN_IDLE,
+	.place = PE_PLACE_APART,
+};
+
+/*
+ * sched_setattr() refuses SCHED_DEADLINE to a waiter pinned to one CPU of
+ * a larger root domain, so this waiter runs unpinned (the test says so):
+ * the owner and hogs stay pinned to their CPU.
+ */
+FIXTURE_VARIANT_ADD(f_pos_lock, apart_deadline_waiter) {
+	.name = "apart_deadline_waiter",
+	.scen = PE_SCEN_DEADLINE,
+	.place = PE_PLACE_APART,
+};
+
 FIXTURE_SETUP(f_pos_lock)
 {
 	const struct pe_scenario *scen = &pe_scenarios[variant->scen];
@@ -313,6 +350,7 @@ FIXTURE_SETUP(f_pos_lock)
 
 	pe_log_hook = ksft_log;
 	ASSERT_TRUE(read_config(&cfg, &self->lim)) TH_LOG("bad PE_* environment");
+	cfg.place = variant->place;
 	ASSERT_LE(cfg.budget_max_ms + cfg.cap_ms, TEST_TIMEOUT_S * 1000L - RUN_SLACK_MS)
 		TH_LOG("max(PE_BUDGET_MS, PE_BUDGET_MAX_MS) + PE_CAP_MS must stay below %ld ms (harness timeout %d s)",
 		       TEST_TIMEOUT_S * 1000L - RUN_SLACK_MS, TEST_TIMEOUT_S);
@@ -327,6 +365,8 @@ FIXTURE_SETUP(f_pos_lock)
 	/* First: a stale partition would narrow the affinity pe_pick_cpus reads. */
 	pe_remove_stale_cgroups();
 	err = pe_pick_cpus(run);
+	if (err == -EXDEV)
+		SKIP(return, "the waiter apart from the owner needs two CPUs");
 	ASSERT_EQ(0, err) TH_LOG("no usable CPU (PE_CPU=%ld): %s",
 				 cfg.cpu, strerror(-err));
 
@@ -379,13 +419,15 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 	uint64_t cs_us, bound_us, max_us, p50_us, p99_us, cap_us;
 	int share;
 	size_t i, over = 0, capped = 0, long_waits = 0, need_long, need_over;
-	char ws[SCHED_STR_LEN], os[SCHED_STR_LEN], hs[SCHED_STR_LEN];
+	char ws[SCHED_STR_LEN], os[SCHED_STR_LEN], hs[SCHED_STR_LEN], wplace[160];
 	struct pe_proxy_stats ps;
 	const char *mode;
 	uint64_t *sorted;
 	bool started;
 
-	started = pe_run_collect(run, run->cpu, &ps);
+	/* Apart, the donor moves are counted on the waiter's CPU. */
+	started = pe_run_collect(run, variant->place == PE_PLACE_APART ?
+				 PE_ALL_CPUS : run->cpu, &ps);
 	if (atomic_load(&run->err_set) && run->err_is_skip)
 		SKIP(return, "%s", run->err_msg);
 	ASSERT_TRUE(started && !atomic_load(&run->err_set))
@@ -398,16 +440,19 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		   pe_to_us(run->fair_server_ns);
 	cap_us = (uint64_t)run->cfg.cap_ms * 1000;
 
+	if (!run->waiter_pinned)
+		snprintf(wplace, sizeof(wplace), "unpinned (SCHED_DEADLINE needs an affinity spanning the root domain; PE must migrate it to the owner)");
+	else if (variant->place == PE_PLACE_APART)
+		snprintf(wplace, sizeof(wplace), "pinned apart, to cpu %d: PE must move it to the owner's cpu and back",
+			 pe_waiter_cpu(run));
+	else
+		snprintf(wplace, sizeof(wplace), "pinned too%s", run->part.active ?
+			 " (all in a cpuset partition: the cpu is their root domain)" : "");
 	ksft_print_msg("waiter %s, owner %s, %d x hog %s; cpu %d, waiter %s\n",
 		       pe_sched_str(&scen->waiter, ws, sizeof(ws)),
 		       pe_sched_str(&scen->owner, os, sizeof(os)),
 		       run->nr_hogs, pe_sched_str(&scen->hog, hs, sizeof(hs)),
-		       run->cpu,
-		       !run->waiter_pinned ?
-		       "unpinned (SCHED_DEADLINE needs an affinity spanning the root domain; PE must migrate it to the owner)" :
-		       run->part.active ?
-		       "pinned too (all in a cpuset partition: the cpu is their root domain)" :
-		       "pinned too");
+		       run->cpu, wplace);
 	if (scen->contender)
 		ksft_print_msg("a SCHED_OTHER/nice=0 contender loops on small writes to the file: queued on f_pos_lock ahead of the waiter, the owner's unlock wakes it, not the waiter\n");
 	ksft_print_msg("owner critical section: %llu us CPU (%llu us wall, uncontended); waiter write %llu us\n",
@@ -451,13 +496,13 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		       (unsigned long long)p50_us, (unsigned long long)p99_us,
 		       capped ? ">= " : "", (unsigned long long)max_us,
 		       over, (unsigned long long)bound_us, capped);
-	ksft_print_msg("PE-STAT variant=%s mode=%s cs_us=%llu n=%zu p50_us=%llu p99_us=%llu max_us=%llu over_us=%llu over=%zu capped=%zu waiter_pinned=%d partition=%d proxy_runs=%ld owner_sleeping=%ld owner_remote=%ld chain_broken=%ld\n",
+	ksft_print_msg("PE-STAT variant=%s mode=%s cs_us=%llu n=%zu p50_us=%llu p99_us=%llu max_us=%llu over_us=%llu over=%zu capped=%zu waiter_pinned=%d partition=%d proxy_runs=%ld owner_sleeping=%ld owner_remote=%ld chain_broken=%ld returns=%ld migrations=%ld\n",
 		       variant->name, mode, (unsigned long long)cs_us, run->n,
 		       (unsigned long long)p50_us, (unsigned long long)p99_us,
 		       (unsigned long long)max_us, (unsigned long long)bound_us,
 		       over, capped, run->waiter_pinned, run->part.active,
 		       ps.valid ? ps.runs : -1, ps.owner_sleeping, ps.owner_remote,
-		       ps.chain_broken);
+		       ps.chain_broken, ps.returns, ps.migrations);
 	if (!ps.valid)
 		ksft_print_msg("no %s: the kernel has no proxy counters to check\n",
 			       PE_STATS_FILE);
@@ -479,12 +524,16 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		if (ps.valid)
 			EXPECT_GT(ps.runs, 0)
 				TH_LOG("the kernel counted no proxy run on cpu %d", run->cpu);
+		/* Apart, by moving the pinned waiter to the owner. */
+		if (ps.valid && variant->place == PE_PLACE_APART && run->waiter_pinned)
+			EXPECT_GT(ps.migrations, 0)
+				TH_LOG("the kernel counted no donor move to cpu %d", run->cpu);
 	} else {
 		/* With the flag off the kernel must not have proxied at all. */
 		if (ps.valid)
-			EXPECT_EQ(0, ps.runs)
-				TH_LOG("the kernel counted %ld proxy runs with proxy execution off",
-				       ps.runs);
+			EXPECT_EQ(0, ps.runs + ps.migrations)
+				TH_LOG("the kernel counted %ld proxy runs and %ld donor moves with proxy execution off",
+				       ps.runs, ps.migrations);
 		/*
 		 * Waits of seconds may leave fewer samples than PE_MIN_OVER
 		 * in the budget: then every one of them must be over.

@@ -59,13 +59,15 @@ static void print_help(FILE *f)
 		fprintf(f, "%s%s", i ? " " : "", pe_placement_names[i]);
 	fprintf(f,
 		" (one: all pinned to one CPU; spread: unpinned,\n"
-		"                one hog per CPU plus one)\n"
+		"                one hog per CPU plus one; apart: as one, but the waiter\n"
+		"                pinned to another CPU)\n"
 		"  -n SAMPLES    waits to collect (default 40)\n"
 		"  -b BUDGET_MS  time budget for collecting them (default 8000)\n"
 		"  -t TIMEOUT_MS cap of one wait; the watchdog then pauses the hogs and the\n"
 		"                sample is recorded as timeout (default 1000)\n"
 		"  -k WRITE_KIB  size of one owner write, fpos and pipe (default 256)\n"
-		"  -c CPU        the CPU of placement one (default: the last of our affinity)\n"
+		"  -c CPU        the CPU of placements one and apart (default: the last of\n"
+		"                our affinity)\n"
 		"  -h            show this help\n"
 		"\n"
 		"Prints PE-BENCH,<kind>,latency,<case>,<sample>,<value>,<unit>,<status> lines.\n"
@@ -274,6 +276,10 @@ static int bench(struct pe_run *run, const char *cas)
 		fprintf(stderr, "pe_latency: CPU %ld is not in our affinity\n", run->cfg.cpu);
 		return 2;
 	}
+	if (err == -EXDEV) {
+		fprintf(stderr, "pe_latency: placement apart needs two CPUs in our affinity\n");
+		return 2;
+	}
 	if (err) {
 		fprintf(stderr, "pe_latency: no usable CPU: %s\n", strerror(-err));
 		return 1;
@@ -298,7 +304,9 @@ static int bench(struct pe_run *run, const char *cas)
 		cas, state, where, pe_sched_str(&scen->waiter, ws, sizeof(ws)),
 		pe_sched_str(&scen->owner, os, sizeof(os)), run->nr_hogs,
 		pe_sched_str(&scen->hog, hs, sizeof(hs)),
-		run->cfg.place == PE_PLACE_ONE ? "pinned to one cpu" : "unpinned");
+		run->cfg.place == PE_PLACE_ONE ? "pinned to one cpu" :
+		run->cfg.place == PE_PLACE_APART ? "waiter pinned apart from the others" :
+		"unpinned");
 	if (run->fair_server_ns)
 		fprintf(stderr,
 			"pe_latency: fair server runtime %llu us (%s) runs the owner above the waiter\n",

@@ -109,10 +109,15 @@ bool pe_read_proxy_stats(int cpu, struct pe_proxy_stats *st)
 	if (!f)
 		return false;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line,
-			   "cpu%d runs %ld owner_sleeping %ld owner_remote %ld chain_broken %ld",
+		int n;
+
+		memset(&r, 0, sizeof(r));
+		/* A kernel without donor migration has the first five. */
+		n = sscanf(line,
+			   "cpu%d runs %ld owner_sleeping %ld owner_remote %ld chain_broken %ld returns %ld migrations %ld",
 			   &c, &r.runs, &r.owner_sleeping, &r.owner_remote,
-			   &r.chain_broken) != 5)
+			   &r.chain_broken, &r.returns, &r.migrations);
+		if (n != 5 && n != 7)
 			continue;
 		if (cpu != PE_ALL_CPUS && c != cpu)
 			continue;
@@ -121,6 +126,8 @@ bool pe_read_proxy_stats(int cpu, struct pe_proxy_stats *st)
 		st->owner_sleeping += r.owner_sleeping;
 		st->owner_remote += r.owner_remote;
 		st->chain_broken += r.chain_broken;
+		st->returns += r.returns;
+		st->migrations += r.migrations;
 	}
 	fclose(f);
 	return st->valid;
@@ -195,6 +202,8 @@ bool pe_run_collect(struct pe_run *run, int stats_cpu,
 		delta->owner_sleeping = s1.owner_sleeping - s0.owner_sleeping;
 		delta->owner_remote = s1.owner_remote - s0.owner_remote;
 		delta->chain_broken = s1.chain_broken - s0.chain_broken;
+		delta->returns = s1.returns - s0.returns;
+		delta->migrations = s1.migrations - s0.migrations;
 	}
 	return started;
 }

@@ -23,19 +23,22 @@ static bool thread_set_sched(struct pe_run *run, const char *who,
 	return false;
 }
 
-/* Join the cgroup, pin (placement "one") and set the policy of a thread. */
-static bool thread_setup(struct pe_run *run, const char *who,
+/*
+ * Join the cgroup, pin and set the policy of a thread.  Placements "one"
+ * and "apart" pin it to @cpu, "spread" does not pin.
+ */
+static bool thread_setup(struct pe_run *run, const char *who, int cpu,
 			 struct pe_cgroup *cg, const struct pe_sched *s)
 {
 	int err;
 
 	if (!cg_join(run, cg, who))
 		return false;
-	if (run->cfg.place == PE_PLACE_ONE) {
-		err = pin_self(run->cpu);
+	if (run->cfg.place != PE_PLACE_SPREAD) {
+		err = pin_self(cpu);
 		if (err) {
 			run_error(run, false, "%s: pin to cpu %d: %s", who,
-				  run->cpu, strerror(-err));
+				  cpu, strerror(-err));
 			return false;
 		}
 	}
@@ -163,7 +166,7 @@ static void *owner_fn(void *arg)
 	struct pe_run *run = arg;
 	int i, err;
 
-	if (!thread_setup(run, "owner", &run->cg_owner, &run->scen->owner))
+	if (!thread_setup(run, "owner", run->cpu, &run->cg_owner, &run->scen->owner))
 		return NULL;
 
 	/* One warm-up op allocates the pages; the rest only copy. */
@@ -213,7 +216,7 @@ static void *background_loop(struct pe_run *run, const char *who,
 {
 	int err;
 
-	if (!thread_setup(run, who, &run->cg_rest, s))
+	if (!thread_setup(run, who, run->cpu, &run->cg_rest, s))
 		return NULL;
 	atomic_fetch_add(&run->bg_ready, 1);
 	if (!wait_go(run))
@@ -317,7 +320,7 @@ static void *watchdog_fn(void *arg)
 	uint64_t cap = (uint64_t)run->cfg.cap_ms * NSEC_PER_MSEC;
 	int err = 0;
 
-	if (run->cfg.place == PE_PLACE_ONE)
+	if (run->cfg.place != PE_PLACE_SPREAD)
 		err = pin_self(run->other_cpu >= 0 ? run->other_cpu : run->cpu);
 	if (err) {
 		run_error(run, false, "watchdog: pin: %s", strerror(-err));
@@ -349,9 +352,9 @@ static bool waiter_setup(struct pe_run *run)
 	int err;
 
 	/* In the partition, the waiter's CPU is its whole root domain. */
-	if (!thread_setup(run, "waiter", &run->cg_rest, NULL))
+	if (!thread_setup(run, "waiter", pe_waiter_cpu(run), &run->cg_rest, NULL))
 		return false;
-	run->waiter_pinned = run->cfg.place == PE_PLACE_ONE;
+	run->waiter_pinned = run->cfg.place != PE_PLACE_SPREAD;
 	err = set_sched(s);
 	/*
 	 * Without a partition, SCHED_DEADLINE refuses an affinity narrower
