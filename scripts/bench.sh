@@ -26,7 +26,8 @@
 # Latency cases are <scenario>-<lock>-<placement> for pe_latency:
 #   scenarios  nice idle cgweight cgmax fifo deadline
 #   locks      fpos pipe rename
-#   placements one spread
+#   placements one spread apart (apart: the waiter pinned to another CPU
+#              than the owner and hogs; spread and apart need a 2nd CPU)
 # Overhead items: perf-messaging perf-pipe hackbench cyclictest stress-switch
 #   stress-pipe stress-mutex rename-mix locktorture
 #
@@ -79,7 +80,7 @@ shift $((OPTIND - 1))
 
 SCENARIOS="nice idle cgweight cgmax fifo deadline"
 LOCKS="fpos pipe rename"
-PLACEMENTS="one spread"
+PLACEMENTS="one spread apart"
 OVH_ITEMS="perf-messaging perf-pipe hackbench cyclictest stress-switch stress-pipe stress-mutex rename-mix locktorture"
 
 quick=${BENCH_QUICK:-0}
@@ -98,7 +99,8 @@ else
 			def_lat+=${def_lat:+,}$sc-fpos-$pl
 		done
 	done
-	def_lat+=,nice-pipe-one,nice-rename-one,cgmax-pipe-one,cgmax-rename-one
+	# nice-rename-apart: the LPC 2023 demo's rename, with the owner on another CPU.
+	def_lat+=,nice-pipe-one,nice-rename-one,nice-rename-apart,cgmax-pipe-one,cgmax-rename-one
 	def_ovh=$(echo "$OVH_ITEMS" | tr ' ' ',')
 	def_rounds=3 def_reps=2 def_secs=4 def_samples=40
 fi

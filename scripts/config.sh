@@ -11,8 +11,8 @@
 # cause a rebuild.
 #
 # Fragments, in order: base.config, base.config.<arch>, <flavour>.config,
-# <flavour>.config.<arch>, test.config, then proxy.config and
-# proxy.config.<arch> (with -p), then $FRAGMENTS.
+# <flavour>.config.<arch>, test.config, then proxy.config,
+# proxy.config.<arch> and proxy-<flavour>.config (with -p), then $FRAGMENTS.
 #
 # Usage: scripts/config.sh [-h] [-K KERNEL] [-p -o DIR] ARCH FLAVOUR
 #   -K KERNEL  pe (default: $KERNEL or pe), base or ctl: the source tree,
@@ -67,7 +67,7 @@ for f in base.config "base.config.$ARCH" "$FLAVOUR.config" "$FLAVOUR.config.$ARC
 	[ -f "$cfg/$f" ] && frags+=("$cfg/$f")
 done
 if [ "$proxy" = 1 ]; then
-	for f in proxy.config "proxy.config.$ARCH"; do
+	for f in proxy.config "proxy.config.$ARCH" "proxy-$FLAVOUR.config"; do
 		[ -f "$cfg/$f" ] && frags+=("$cfg/$f")
 	done
 fi

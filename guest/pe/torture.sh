@@ -23,6 +23,17 @@ torture_one() {
 	rtmutex_lock) extra="rt_boost=1 rt_boost_factor=50" ;;
 	*) extra="" ;;
 	esac
+	# CPU hotplug while mutex holders and waiters (proxy donors) move:
+	# a CPU goes off and on every 3 s, from 2 s in.
+	case "$type" in
+	mutex_lock | ww_mutex_lock)
+		if [ -w /sys/devices/system/cpu/cpu1/online ]; then
+			extra="$extra onoff_holdoff=2 onoff_interval=3"
+		else
+			echo "PE-INFO: $name: no CPU hotplug (one CPU, or CONFIG_HOTPLUG_CPU=n)"
+		fi
+		;;
+	esac
 	dmesg -c >/dev/null
 	echo "PE-BEGIN: $name ${pe_torture_secs}s $extra"
 	# shellcheck disable=SC2086
