@@ -48,11 +48,12 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# proxy_fragment: kernel-config/proxy.config without the options the
-# checked-out commit does not define yet (e.g. a test added by a later
-# patch), so the strict config check applies to what exists.
+# proxy_fragment: kernel-config/proxy.config and proxy-debug.config without
+# the options the checked-out commit does not define yet (e.g. a test added
+# by a later patch), so the strict config check applies to what exists.
 proxy_fragment() {
 	local line sym
+	cat "$TOP/kernel-config/proxy.config" "$TOP/kernel-config/proxy-debug.config" |
 	while IFS= read -r line; do
 		sym=$(printf '%s\n' "$line" | sed -n -e 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/\1/p' \
 			-e 's/^# CONFIG_\([A-Za-z0-9_]*\) is not set/\1/p')
@@ -60,7 +61,7 @@ proxy_fragment() {
 			continue
 		fi
 		printf '%s\n' "$line"
-	done <"$TOP/kernel-config/proxy.config" >"$tmp/proxy-at-commit.config"
+	done >"$tmp/proxy-at-commit.config"
 }
 
 fail=0
