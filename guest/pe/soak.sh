@@ -45,12 +45,14 @@ soak_stopped() {
 	[ -e "$SOAK/stop" ]
 }
 
-# soak_sleep SECS: sleep, but return early once the soak stops.
+# soak_sleep SECS: sleep, but return early once the soak stops.  Its
+# counter has a name of its own: shell variables are global, and callers
+# count with n.
 soak_sleep() {
-	n=0
-	while [ "$n" -lt "$1" ] && ! soak_stopped; do
+	slept=0
+	while [ "$slept" -lt "$1" ] && ! soak_stopped; do
 		sleep 1
-		n=$((n + 1))
+		slept=$((slept + 1))
 	done
 }
 
