@@ -270,40 +270,36 @@ FIXTURE_VARIANT(f_pos_lock) {
 };
 
 /*
+ * One variant: its identifier is also its name in the results
+ * (variant->name, which FIXTURE_SETUP and the report print).
+ */
+#define PE_FPOS_VARIANT(id, scenario, placement)	\
+	FIXTURE_VARIANT_ADD(f_pos_lock, id) {		\
+		.name = #id,				\
+		.scen = scenario,			\
+		.place = placement,			\
+	}
+
+/*
  * Without PE only the fair server's reserve (or RT throttling) lets the
  * owner run against a FIFO hog, so a wait can approach a second.
  */
-FIXTURE_VARIANT_ADD(f_pos_lock, fifo_waiter_other_owner_fifo_hogs) {
-	.name = "fifo_waiter_other_owner_fifo_hogs",
-	.scen = PE_SCEN_FIFO,
-};
+PE_FPOS_VARIANT(fifo_waiter_other_owner_fifo_hogs, PE_SCEN_FIFO, PE_PLACE_ONE);
 
 /*
  * The same with a nice 0 contender queued ahead of the waiter: unlocking
  * wakes the contender, and the owner must not keep running on the waiter's
  * context.
  */
-FIXTURE_VARIANT_ADD(f_pos_lock, fifo_contender_first) {
-	.name = "fifo_contender_first",
-	.scen = PE_SCEN_FIFO_CONTENDER,
-};
+PE_FPOS_VARIANT(fifo_contender_first, PE_SCEN_FIFO_CONTENDER, PE_PLACE_ONE);
 
 /* A nice 19 owner gets about 0.7 % of the CPU against two nice 0 hogs. */
-FIXTURE_VARIANT_ADD(f_pos_lock, nice_waiter_nice19_owner_nice0_hogs) {
-	.name = "nice_waiter_nice19_owner_nice0_hogs",
-	.scen = PE_SCEN_NICE,
-};
+PE_FPOS_VARIANT(nice_waiter_nice19_owner_nice0_hogs, PE_SCEN_NICE, PE_PLACE_ONE);
 
-FIXTURE_VARIANT_ADD(f_pos_lock, idle_owner) {
-	.name = "idle_owner",
-	.scen = PE_SCEN_IDLE,
-};
+PE_FPOS_VARIANT(idle_owner, PE_SCEN_IDLE, PE_PLACE_ONE);
 
 /* A deadline task has no priority to inherit; only proxy execution lends. */
-FIXTURE_VARIANT_ADD(f_pos_lock, deadline_waiter) {
-	.name = "deadline_waiter",
-	.scen = PE_SCEN_DEADLINE,
-};
+PE_FPOS_VARIANT(deadline_waiter, PE_SCEN_DEADLINE, PE_PLACE_ONE);
 
 /*
  * The same four inversions with the waiter pinned to another CPU than the
@@ -311,34 +307,18 @@ FIXTURE_VARIANT_ADD(f_pos_lock, deadline_waiter) {
  * CPU to lend its context there, outside the waiter's affinity, and bring
  * it back to run.
  */
-FIXTURE_VARIANT_ADD(f_pos_lock, apart_fifo_waiter_other_owner_fifo_hogs) {
-	.name = "apart_fifo_waiter_other_owner_fifo_hogs",
-	.scen = PE_SCEN_FIFO,
-	.place = PE_PLACE_APART,
-};
+PE_FPOS_VARIANT(apart_fifo_waiter_other_owner_fifo_hogs, PE_SCEN_FIFO, PE_PLACE_APART);
 
-FIXTURE_VARIANT_ADD(f_pos_lock, apart_nice_waiter_nice19_owner_nice0_hogs) {
-	.name = "apart_nice_waiter_nice19_owner_nice0_hogs",
-	.scen = PE_SCEN_NICE,
-	.place = PE_PLACE_APART,
-};
+PE_FPOS_VARIANT(apart_nice_waiter_nice19_owner_nice0_hogs, PE_SCEN_NICE, PE_PLACE_APART);
 
-FIXTURE_VARIANT_ADD(f_pos_lock, apart_idle_owner) {
-	.name = "apart_idle_owner",
-	.scen = PE_SCEN_IDLE,
-	.place = PE_PLACE_APART,
-};
+PE_FPOS_VARIANT(apart_idle_owner, PE_SCEN_IDLE, PE_PLACE_APART);
 
 /*
  * sched_setattr() refuses SCHED_DEADLINE to a waiter pinned to one CPU of
  * a larger root domain, so this waiter runs unpinned (the test says so):
  * the owner and hogs stay pinned to their CPU.
  */
-FIXTURE_VARIANT_ADD(f_pos_lock, apart_deadline_waiter) {
-	.name = "apart_deadline_waiter",
-	.scen = PE_SCEN_DEADLINE,
-	.place = PE_PLACE_APART,
-};
+PE_FPOS_VARIANT(apart_deadline_waiter, PE_SCEN_DEADLINE, PE_PLACE_APART);
 
 FIXTURE_SETUP(f_pos_lock)
 {
