@@ -9,13 +9,26 @@
 # (pe) and the control kernel (ctl: the base plus the no-op instructions of
 # scripts/bench-control.patch; it behaves exactly like base, so ctl/base
 # shows how far a change of the instruction count alone moves an item).
-# Then boots them interleaved, round after round, in two groups:
+# Then boots them interleaved, round after round, in up to three groups:
 #
-#   latency:  base, off, on        at BENCH_LAT_SMP vCPUs (default 2, so
-#                                  that the "spread" cases have a 2nd CPU)
+#   latency:  base, off, on        the "one" cases, at BENCH_LAT_SMP vCPUs
+#                                  (default 2), under -icount
+#   xlatency: base, off, on        the "spread" and "apart" cases (across
+#                                  CPUs), at BENCH_LAT_SMP vCPUs, under
+#                                  BENCH_XCPU_ICOUNT (default off: vCPUs
+#                                  run in parallel, see below)
 #   overhead: base, off, on, ctl   at BENCH_OVH_SMP vCPUs (default 1: under
 #                                  -icount one vCPU makes guest time an
 #                                  exact instruction count)
+#
+# Why the cases across CPUs run without -icount: under -icount one host
+# thread runs the vCPUs in turn, so a wakeup or a move to another vCPU
+# waits until that vCPU's turn comes.  Traced (scripts/boot.sh -T trace),
+# a vCPU with a reschedule pending showed no activity for up to ~100 ms of
+# guest time while the other vCPU ran: the waits then measure the
+# emulator.  Without -icount each vCPU is a host thread, as CPUs run in
+# parallel on hardware; guest time is then host time, so run the bench on
+# an otherwise idle machine.
 #
 # so drift on a shared machine hits every kernel alike.  Each boot runs its
 # group's items in the guest (guest/pe/bench.sh) and prints PE-BENCH lines;
@@ -53,7 +66,8 @@
 #   BENCH_ICOUNT     QEMU -icount argument, or "off" (default shift=4,sleep=off:
 #                    guest time counts instructions, one host thread runs all
 #                    vCPUs; measured: overhead spread drops from 5-28% to
-#                    0.1-6%, see README)
+#                    0.1-6%, see README); the latency and overhead groups
+#   BENCH_XCPU_ICOUNT  the same for the xlatency group (default off)
 #   ALLOWANCE_US     scheduling allowance of the latency target (20000)
 # Exit codes: 0 ok, 1 a boot or benchmark failed (the report is still
 #   written, failures marked), 2 bad usage, 3 missing tool or kernel.
@@ -135,6 +149,7 @@ done
 in_list() { [[ " $2 " == *" $1 "* ]]; }
 items=()
 lat_items=()
+xlat_items=()
 ovh_list=()
 IFS=, read -r -a lat_cases <<<"$lat"
 for c in "${lat_cases[@]}"; do
@@ -145,7 +160,11 @@ for c in "${lat_cases[@]}"; do
 		usage_error "unknown latency case '$c'; use <scenario>-<lock>-<placement> with scenario in {$SCENARIOS}, lock in {$LOCKS}, placement in {$PLACEMENTS}"
 	fi
 	items+=("lat:$c")
-	lat_items+=("lat:$c")
+	if [ "$pl" = one ]; then
+		lat_items+=("lat:$c")
+	else
+		xlat_items+=("lat:$c")
+	fi
 done
 IFS=, read -r -a ovh_items <<<"$ovh"
 for o in "${ovh_items[@]}"; do
@@ -155,12 +174,16 @@ for o in "${ovh_items[@]}"; do
 	ovh_list+=("$o")
 done
 [ ${#items[@]} -gt 0 ] || usage_error "nothing to run (BENCH_LAT and BENCH_OVH are both none)"
-icount=${BENCH_ICOUNT:-shift=4,sleep=off}
-case "$icount" in
-off) icount= ;;
-shift=* | [0-9]* | auto) ;;
-*) usage_error "BENCH_ICOUNT '$icount' is not a QEMU -icount argument (e.g. shift=4,sleep=off) nor 'off'" ;;
-esac
+# check_icount NAME VALUE: a QEMU -icount argument or "off" (printed empty).
+check_icount() {
+	case "$2" in
+	off) echo ;;
+	shift=* | [0-9]* | auto) echo "$2" ;;
+	*) usage_error "$1 '$2' is not a QEMU -icount argument (e.g. shift=4,sleep=off) nor 'off'" ;;
+	esac
+}
+icount=$(check_icount BENCH_ICOUNT "${BENCH_ICOUNT:-shift=4,sleep=off}")
+xicount=$(check_icount BENCH_XCPU_ICOUNT "${BENCH_XCPU_ICOUNT:-off}")
 need_tool python3 python3
 
 # --- kernels --------------------------------------------------------------
@@ -193,15 +216,16 @@ item_list=$(IFS=,; echo "${items[*]}")
 bench_meta >"$out/meta.env"
 config_delta >"$out/config-delta.txt"
 log "results: $out"
-log "$rounds rounds x (latency: ${lat_variants// /, } at $lat_smp vCPU(s); overhead: ${ovh_variants// /, } at $ovh_smp vCPU(s))"
+log "$rounds rounds x (latency: ${lat_variants// /, } at $lat_smp vCPU(s), across CPUs ${xicount:+with -icount $xicount}${xicount:-in parallel}; overhead: ${ovh_variants// /, } at $ovh_smp vCPU(s))"
 log "items: $item_list"
 
-# bench_boot ROUND VARIANT GROUP SMP ITEMS...: one boot, its samples into
-# the CSV; a failed boot or item still leaves one failed row per item.
+# bench_boot ROUND VARIANT GROUP SMP ICOUNT ITEMS...: one boot, its samples
+# into the CSV; a failed boot or item still leaves one failed row per item.
+# ICOUNT is a QEMU -icount argument, empty for none.
 fails=0
 bench_boot() {
-	local r=$1 v=$2 g=$3 smp=$4 tag flag want cmd rc=0 bdir bad=0 list it k b c
-	shift 4
+	local r=$1 v=$2 g=$3 smp=$4 ic=$5 tag flag want cmd rc=0 bdir bad=0 list it k b c
+	shift 5
 	list=$(IFS=,; echo "$*")
 	case "$v" in
 	base) tag=base flag='' want=absent ;;
@@ -211,9 +235,9 @@ bench_boot() {
 	esac
 	cmd="pe_bench=$list pe_bench_reps=$reps pe_bench_secs=$secs"
 	cmd+=" pe_bench_samples=$samples pe_bench_cap_ms=$cap${flag:+ $flag}"
-	log "round $r/$rounds: $g $v ($smp vCPU(s))"
+	log "round $r/$rounds: $g $v ($smp vCPU(s)${ic:+, -icount $ic})"
 	bdir=$out/boots/r$r-$g-$v
-	SMP=$smp ICOUNT=$icount PE_TIMEOUT=600 \
+	SMP=$smp ICOUNT=$ic PE_TIMEOUT=600 \
 		"$TOP/scripts/boot.sh" -b -K "$tag" -w "r$r-$g-$v" -o "$bdir" -s "$want" -T info,bench \
 		-c "$cmd" "$ARCH" perf >"$bdir.log" 2>&1 || rc=$?
 	if [ ! -f "$bdir/console.log" ]; then
@@ -249,12 +273,17 @@ start=$(date +%s)
 for r in $(seq 1 "$rounds"); do
 	if [ ${#lat_items[@]} -gt 0 ]; then
 		for v in $lat_variants; do
-			bench_boot "$r" "$v" lat "$lat_smp" "${lat_items[@]}"
+			bench_boot "$r" "$v" lat "$lat_smp" "$icount" "${lat_items[@]}"
+		done
+	fi
+	if [ ${#xlat_items[@]} -gt 0 ]; then
+		for v in $lat_variants; do
+			bench_boot "$r" "$v" xlat "$lat_smp" "$xicount" "${xlat_items[@]}"
 		done
 	fi
 	if [ ${#ovh_list[@]} -gt 0 ]; then
 		for v in $ovh_variants; do
-			bench_boot "$r" "$v" ovh "$ovh_smp" "${ovh_list[@]}"
+			bench_boot "$r" "$v" ovh "$ovh_smp" "$icount" "${ovh_list[@]}"
 		done
 	fi
 done

@@ -18,7 +18,7 @@
 #   -K KERNEL   pe (default: $KERNEL or pe), base or ctl
 #   -c CMDLINE  extra kernel command line (e.g. sched_proxy_exec=0)
 #   -T TESTS    guest tests, comma separated (info, selftests, torture,
-#               ww_mutex, bench, shell); default: info
+#               ww_mutex, bench, soak, trace, shell); default: info
 #   -k GLOB     run the built-in KUnit suites matching GLOB (kunit.filter_glob);
 #               without -k, KUnit is disabled for the boot
 #   -w WHAT     name of the results folder (default: boot-<arch>)

@@ -24,6 +24,7 @@ bench_meta() {
 	echo "ROUNDS=$rounds"
 	echo "QUICK=$quick"
 	echo "ICOUNT=${icount:-off}"
+	echo "XCPU_ICOUNT=${xicount:-off}"
 	echo "BASE_RELEASE=$(cat "$(build_dir "$ARCH" perf base)/kernelrelease")"
 	echo "PE_RELEASE=$(cat "$(build_dir "$ARCH" perf pe)/kernelrelease")"
 	[[ " $kernel_tags " != *" ctl "* ]] ||
@@ -31,6 +32,8 @@ bench_meta() {
 	echo "HOST=\"$(nproc) CPUs, $(uname -r)\""
 	[ ${#lat_items[@]} = 0 ] ||
 		echo "GUEST_LATENCY=\"$ARCH, $lat_smp vCPUs, QEMU TCG${icount:+ -icount $icount}\""
+	[ ${#xlat_items[@]} = 0 ] ||
+		echo "GUEST_LATENCY_XCPU=\"$ARCH, $lat_smp vCPUs, QEMU TCG${xicount:+ -icount $xicount}${xicount:- (multi-threaded, no -icount)}\""
 	[ ${#ovh_list[@]} = 0 ] ||
 		echo "GUEST_OVERHEAD=\"$ARCH, $ovh_smp vCPUs, QEMU TCG${icount:+ -icount $icount}\""
 	echo "ALLOWANCE_US=$allowance"

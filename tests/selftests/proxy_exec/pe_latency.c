@@ -45,7 +45,7 @@ static void print_help(FILE *f)
 
 	fprintf(f,
 		"Usage: pe_latency -s SCENARIO -l LOCK -p PLACEMENT [-n SAMPLES] [-b BUDGET_MS]\n"
-		"                  [-t TIMEOUT_MS] [-k WRITE_KIB] [-c CPU]\n"
+		"                  [-t TIMEOUT_MS] [-k WRITE_KIB] [-c CPU] [-T]\n"
 		"\n"
 		"Time a strong waiter on a kernel mutex held by a weak owner under CPU hogs.\n"
 		"  -s SCENARIO   waiter/owner/hog contexts:");
@@ -68,6 +68,8 @@ static void print_help(FILE *f)
 		"  -k WRITE_KIB  size of one owner write, fpos and pipe (default 256)\n"
 		"  -c CPU        the CPU of placements one and apart (default: the last of\n"
 		"                our affinity)\n"
+		"  -T            mark each wait in the ftrace buffer (trace_marker:\n"
+		"                \"pe_wait begin id=N\", \"pe_wait end id=N wall_us=U\")\n"
 		"  -h            show this help\n"
 		"\n"
 		"Prints PE-BENCH,<kind>,latency,<case>,<sample>,<value>,<unit>,<status> lines.\n"
@@ -145,10 +147,12 @@ static void parse_args(int argc, char **argv, struct pe_config *cfg, int *scen)
 	cfg->write_kib = 256;
 	cfg->cpu = -1;
 	opterr = 0;
-	while ((opt = getopt(argc, argv, ":hs:l:p:n:b:t:k:c:")) != -1) {
+	while ((opt = getopt(argc, argv, ":hTs:l:p:n:b:t:k:c:")) != -1) {
 		if (opt == 'h') {
 			print_help(stdout);
 			exit(0);
+		} else if (opt == 'T') {
+			cfg->trace = true;
 		} else if (opt == 's') {
 			*scen = parse_choice("scenario", optarg, scen_names,
 					     PE_NR_SCENARIOS);
