@@ -38,8 +38,8 @@ pkgs=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	# guests
 	qemu-system-x86 qemu-system-arm
-	# checks
-	shellcheck
+	# checks (checkpatch's SPDX check needs ply)
+	shellcheck python3-ply
 	# make bench: plots
 	gnuplot-nox
 )
