@@ -50,6 +50,12 @@ torture_one() {
 	v=$(dmesg | grep -o 'End of test: [A-Z_]*' | tail -n 1)
 	w=$(dmesg | grep -o 'Writes: *Total: *[0-9]* *Max/Min: [0-9/]*[^F]*Fail: *[0-9]*' | tail -n 1)
 	echo "PE-END: $name $v; $w"
+	# A CPU offline refused with -EBUSY comes from the deadline bandwidth
+	# check: show the root domain's bandwidth, to tell a leak.
+	if dmesg | grep -q 'offline [0-9]* failed: errno -16'; then
+		grep -E '^dl_rq|total_bw|running_bw|this_bw' /sys/kernel/debug/sched/debug 2>/dev/null |
+			sed 's/^/PE-INFO: deadline bandwidth: /'
+	fi
 	case "$v" in
 	"End of test: SUCCESS") result "$name" PASS "$w" ;;
 	"") result "$name" FAIL "no verdict line" ;;
