@@ -42,7 +42,7 @@ t_trace() {
 		sched:sched_migrate_task sched:sched_proxy_run \
 		sched:sched_proxy_fallback irq_vectors:reschedule_entry \
 		irq_vectors:call_function_single_entry irq:softirq_entry \
-		irq:softirq_exit; do
+		irq:softirq_exit lock:contention_begin lock:contention_end; do
 		echo "$e" >>"$TRACEFS/set_event" 2>/dev/null ||
 			echo "PE-INFO: trace: no event $e"
 	done
