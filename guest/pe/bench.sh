@@ -33,6 +33,21 @@ PE_LATENCY=/opt/pe/selftests/proxy_exec/pe_latency
 PE_RENAME_MIX=/opt/pe/selftests/proxy_exec/pe_rename_mix
 BLOG=/tmp/bench.log
 
+# stop_hackbench PID: end the hackbench started as PID, its senders and
+# receivers too (they are not in a process group of their own), and let
+# the exits' RCU callbacks run before the next measurement.
+stop_hackbench() {
+	kill "$1" 2>/dev/null
+	killall hackbench 2>/dev/null
+	wait "$1" 2>/dev/null
+	i=0
+	while pidof hackbench >/dev/null && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 1
+}
+
 # ovh BENCH CASE REP VALUE UNIT: print one overhead sample; an empty or
 # non-numeric VALUE is a failed repetition.
 ovh() {
@@ -91,12 +106,17 @@ ovh_once() {
 		ovh hackbench pipe-g5-l200 "$rep" "$(hackbench_time)" s
 		;;
 	cyclictest)
-		# Under load: hackbench keeps every CPU busy meanwhile.
-		(while :; do hackbench -p -g 2 -l 200 >/dev/null 2>&1 || break; done) &
+		# Under a steady load: one hackbench that outlasts the run keeps
+		# every CPU busy and is stopped after it.  Its 80 processes must
+		# not exit inside the window: the RCU callbacks of their exits
+		# run as softirqs of several ms (measured on every kernel, base
+		# included) and would delay the measuring thread whenever a
+		# faster variant finished a hackbench run within its window.
+		hackbench -p -g 2 -l 100000000 >/dev/null 2>&1 &
 		load=$!
+		sleep 1
 		cyclictest -m -q -t "$n" -a -p 95 -i 1000 -D "${secs}s" >"$BLOG" 2>&1
-		kill "$load" 2>/dev/null
-		wait "$load" 2>/dev/null
+		stop_hackbench "$load"
 		ovh cyclictest max "$rep" "$(cyclic_field Max)" us
 		ovh cyclictest avg "$rep" "$(cyclic_field Avg)" us
 		;;
