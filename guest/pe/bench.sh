@@ -21,6 +21,8 @@
 #   pe_bench_samples=N     latency samples per case (default 40)
 #   pe_bench_cap_ms=MS     latency cap: the watchdog ends a longer wait
 #                          (default 1000)
+#   pe_bench_keys=1        hold the static keys the cases would toggle on
+#                          for the whole boot (see bench_keys_on())
 
 : "${pe_bench:=}"
 : "${pe_bench_reps:=3}"
@@ -28,6 +30,7 @@
 : "${pe_bench_samples:=40}"
 : "${pe_bench_cap_ms:=1000}"
 : "${pe_timeout:=300}"
+: "${pe_bench_keys:=0}"
 
 PE_LATENCY=/opt/pe/selftests/proxy_exec/pe_latency
 PE_RENAME_MIX=/opt/pe/selftests/proxy_exec/pe_rename_mix
@@ -179,7 +182,23 @@ lat_case() {
 	fi
 }
 
+# Multi-threaded TCG (QEMU 7.2) sometimes runs code that a static key
+# switch just patched stale ("Oops: int3"), on every kernel alike.  The
+# cgroup cases set cpu.max, which switches cfs_bandwidth_used on and off.
+# An empty cgroup with a quota holds it on for the whole boot, so no case
+# patches code; every variant of the boot group runs with it alike.
+bench_keys_on() {
+	[ "$pe_bench_keys" = 1 ] || return 0
+	d=/sys/fs/cgroup/pe_bench_keys
+	if mkdir -p "$d" 2>/dev/null && echo "1000000 1000000" >"$d/cpu.max" 2>/dev/null; then
+		echo "PE-INFO: bench: cfs_bandwidth_used held on (empty cgroup $d with cpu.max)"
+	else
+		echo "PE-INFO: bench: cannot hold cfs_bandwidth_used on (no cpu controller at $d)"
+	fi
+}
+
 t_bench() {
+	bench_keys_on
 	echo "PE-BENCH-BEGIN: proxy_exec=$(pe_state) cpus=$(ncpus) reps=$pe_bench_reps secs=$pe_bench_secs"
 	for item in $(echo "$pe_bench" | tr ',' ' '); do
 		case "$item" in
