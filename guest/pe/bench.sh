@@ -36,11 +36,10 @@ PE_LATENCY=/opt/pe/selftests/proxy_exec/pe_latency
 PE_RENAME_MIX=/opt/pe/selftests/proxy_exec/pe_rename_mix
 BLOG=/tmp/bench.log
 
-# stop_hackbench PID: end the hackbench started as PID, its senders and
-# receivers too (they are not in a process group of their own), and let
-# the exits' RCU callbacks run before the next measurement.
+# stop_hackbench PID: end the hackbench started as PID with its senders and
+# receivers (they are not in a process group of their own: killall), and
+# let the exits' RCU callbacks run before the next measurement.
 stop_hackbench() {
-	kill "$1" 2>/dev/null
 	killall hackbench 2>/dev/null
 	wait "$1" 2>/dev/null
 	i=0
