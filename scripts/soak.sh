@@ -14,7 +14,9 @@
 # splat fails the run), and soak-report.py writes the summary table and
 # the throughput plot into the results folder, results/<stamp>-soak/.
 #
-# Usage: scripts/soak.sh [-h] [ARCH]
+# Usage: scripts/soak.sh [-h] [-o DIR] [ARCH]
+#   -o DIR           write the results into DIR (default: a new
+#                    results/<stamp>-soak/)
 # Environment:
 #   SOAK_MIN         minutes of load (default 60)
 #   SOAK_PROXY       on (default) or off: sched_proxy_exec=1 or =0
@@ -34,9 +36,11 @@ set -euo pipefail
 usage() {
 	sed -n '/^# Usage:/,/^# Exit codes/p' "$0" | sed 's/^# \{0,1\}//'
 }
-while getopts h opt; do
+out=()
+while getopts ho: opt; do
 	case "$opt" in
 	h) usage; exit 0 ;;
+	o) out=(-o "$OPTARG") ;;
 	*) usage_error "unknown option" ;;
 	esac
 done
@@ -63,7 +67,11 @@ for v in SOAK_SEED SOAK_SLICE; do
 done
 silence=${SILENCE_TIMEOUT:-300}
 
-cmd="sched_proxy_exec=$flag pe_soak_min=$min"
+# RCU's grace-period and boost kthreads above every FIFO priority the mix
+# uses (storms 1-40, locktorture's rt_boost 50, pe_storm 60): at the
+# default of 1 a FIFO torture writer starves the grace-period kthread and
+# CPU hotplug waits behind it, as on any kernel.
+cmd="sched_proxy_exec=$flag pe_soak_min=$min rcutree.kthread_prio=99"
 [ -n "${SOAK_SEED:-}" ] && cmd+=" pe_soak_seed=$SOAK_SEED"
 [ -n "${SOAK_SLICE:-}" ] && cmd+=" pe_soak_slice=$SOAK_SLICE"
 # The load, its end (a torture slice finishing, up to 5 minutes to unload),
@@ -80,7 +88,7 @@ fi
 log "soak: $min minutes on $ARCH, sched_proxy_exec=$flag, ${SMP:-4} CPUs (QEMU killed after ${hard}s, or ${silence}s of silence)"
 rc=0
 dir=$(BOOT_TIMEOUT=$hard SILENCE_TIMEOUT=$silence PE_TIMEOUT=${PE_TIMEOUT:-300} \
-	"$TOP/scripts/boot.sh" -w soak -s "${SOAK_PROXY:-on}" -T info,soak -c "$cmd" "${kunit[@]}" \
+	"$TOP/scripts/boot.sh" -w soak "${out[@]}" -s "${SOAK_PROXY:-on}" -T info,soak -c "$cmd" "${kunit[@]}" \
 	"$ARCH" debug | tail -n 1) || rc=$?
 if [ ! -d "$dir" ]; then
 	# boot.sh said why (no kernel, no image, no QEMU).

@@ -12,6 +12,7 @@
 #      each running KUnit, the selftests, locktorture and test-ww_mutex,
 #      judged by judge.sh (a pass with a splat is a fail), which also
 #      checks the proxy execution state the guest reports
+#   5. per arch, a short soak (scripts/soak.sh, TEST_SOAK_MIN minutes)
 # Writes results/<stamp>-test/ (results.tsv, timing.tsv, summary.txt) and
 # ends with the line "N passed, N failed, N skipped".
 #
@@ -20,6 +21,8 @@
 #   ARCHES        architectures to test (default: "x86_64 arm64")
 #   KUNIT_GLOB    KUnit suites to run (default: from tests/kunit/filter)
 #   TORTURE_SECS  per locktorture run (default 15)
+#   TEST_SOAK_MIN minutes of the soak slice per arch, flag on, after the
+#                 two boots (default 3; 0: none; pe kernel only)
 #   TEST_CMDLINE  extra kernel command line for every boot
 #   KERNEL        the kernel to test: pe (default), or base/ctl, which
 #                 have no proxy execution (the flag is then absent, and
@@ -48,6 +51,11 @@ for a in $arches; do
 	(arch_setup "$a") || exit 2
 done
 export TORTURE_SECS=${TORTURE_SECS:-15}
+soak_min=${TEST_SOAK_MIN:-3}
+case "$soak_min" in
+'' | *[!0-9]*) usage_error "TEST_SOAK_MIN='$soak_min' is not a number of minutes (0: no soak)" ;;
+esac
+soak_min=$((10#$soak_min))
 glob=${KUNIT_GLOB:-$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/tests/kunit/filter" | head -n 1)}
 [ -n "$glob" ] || die "no KUnit filter in tests/kunit/filter"
 
@@ -140,5 +148,16 @@ for a in $arches; do
 		fi
 		sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
 	done
+	# A short soak of the same kernel with the flag on (make soak's mix).
+	if [ "$kernel" != pe ] || [ "$soak_min" = 0 ]; then
+		continue
+	fi
+	run=$out/$a-soak
+	step "soak-$a" env SOAK_MIN="$soak_min" SOAK_PROXY=on "$TOP/scripts/soak.sh" -o "$run" "$a" || true
+	if [ -f "$run/results.tsv" ]; then
+		sed "s/^/$a-soak:/" "$run/results.tsv" >>"$tsv"
+	else
+		add "$a-soak:boot" FAIL "soak.sh produced no results (see $out/soak-$a.log)"
+	fi
 done
 finish
