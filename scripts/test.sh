@@ -12,7 +12,7 @@
 #      each running KUnit, the selftests, locktorture and test-ww_mutex,
 #      judged by judge.sh (a pass with a splat is a fail), which also
 #      checks the proxy execution state the guest reports
-#   5. per arch, a short soak (scripts/soak.sh, TEST_SOAK_MIN minutes)
+#   5. per arch, if TEST_SOAK_MIN > 0 (default 0), a short soak (scripts/soak.sh)
 # Writes results/<stamp>-test/ (results.tsv, timing.tsv, summary.txt) and
 # ends with the line "N passed, N failed, N skipped".
 #
