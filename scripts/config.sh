@@ -13,6 +13,7 @@
 # Fragments, in order: base.config, base.config.<arch>, <flavour>.config,
 # <flavour>.config.<arch>, test.config, then proxy.config,
 # proxy.config.<arch> and proxy-<flavour>.config (with -p), then $FRAGMENTS.
+# The kasan flavour is debug then kasan in each <flavour> slot.
 #
 # Usage: scripts/config.sh [-h] [-K KERNEL] [-p -o DIR] ARCH FLAVOUR
 #   -K KERNEL  pe (default: $KERNEL or pe), base or ctl: the source tree,
@@ -63,14 +64,21 @@ fi
 
 cfg=$TOP/kernel-config
 frags=()
-for f in base.config "base.config.$ARCH" "$FLAVOUR.config" "$FLAVOUR.config.$ARCH" test.config; do
-	[ -f "$cfg/$f" ] && frags+=("$cfg/$f")
+stems=$(flavour_fragments "$FLAVOUR")
+names=(base.config "base.config.$ARCH")
+for st in $stems; do
+	names+=("$st.config" "$st.config.$ARCH")
 done
+names+=(test.config)
 if [ "$proxy" = 1 ]; then
-	for f in proxy.config "proxy.config.$ARCH" "proxy-$FLAVOUR.config"; do
-		[ -f "$cfg/$f" ] && frags+=("$cfg/$f")
+	names+=(proxy.config "proxy.config.$ARCH")
+	for st in $stems; do
+		names+=("proxy-$st.config")
 	done
 fi
+for f in "${names[@]}"; do
+	[ -f "$cfg/$f" ] && frags+=("$cfg/$f")
+done
 for f in ${FRAGMENTS:-}; do
 	[ -f "$f" ] || die "fragment $f does not exist"
 	frags+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")")

@@ -8,7 +8,7 @@
 #   KSRC      kernel git tree (default: $WORK/linux)
 #   RESULTS   results folder (default: <repo>/results)
 #   ARCH      x86_64 or arm64 (validated by arch_setup)
-#   FLAVOUR   debug or perf (validated by flavour_check)
+#   FLAVOUR   debug, perf or kasan (validated by flavour_check)
 #   KERNEL    pe, base or ctl (validated by kernel_check; default pe)
 #   V         V=1 echoes commands
 
@@ -112,8 +112,17 @@ arch_setup() {
 
 flavour_check() {
 	case "${1:-}" in
-	debug | perf) ;;
-	*) die "unknown FLAVOUR '${1:-}'; use FLAVOUR=debug or FLAVOUR=perf" ;;
+	debug | perf | kasan) ;;
+	*) die "unknown FLAVOUR '${1:-}'; use FLAVOUR=debug, FLAVOUR=perf or FLAVOUR=kasan" ;;
+	esac
+}
+
+# flavour_fragments FLAVOUR: the fragment stems FLAVOUR merges, in order
+# (kasan is the debug flavour plus KASAN).
+flavour_fragments() {
+	case "$1" in
+	kasan) echo debug kasan ;;
+	*) echo "$1" ;;
 	esac
 }
 
