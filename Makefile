@@ -83,9 +83,8 @@ selftest: build initramfs ## Boot ARCH and run tests/selftests
 torture: build initramfs ## Boot ARCH and run locktorture and test-ww_mutex
 	$(S)/boot.sh -w torture-$(ARCH) -T info,torture,ww_mutex $(if $(CMDLINE),-c "$(CMDLINE)") $(ARCH) $(FLAVOUR)
 
-soak: FLAVOUR := debug
-soak: build initramfs ## Soak the debug kernel: torture, stress, fault storms (SOAK_MIN, default 60)
-	$(S)/soak.sh $(ARCH)
+soak: build initramfs ## Soak the debug (or FLAVOUR=kasan) kernel: torture, stress, fault storms (SOAK_MIN, default 60)
+	SOAK_FLAVOUR=$(FLAVOUR) $(S)/soak.sh $(ARCH)
 
 judge: ## Judge a results folder again: make judge DIR=results/<run> [STATE=on|off|absent]
 	$(S)/judge.sh $(if $(STATE),-s $(STATE)) $(DIR)

@@ -25,6 +25,8 @@
 #                    the soak, 15 to 120)
 #   SILENCE_TIMEOUT  seconds of console silence that count as a hang
 #                    (default 300)
+#   SOAK_FLAVOUR     debug (default) or kasan: the kernel flavour to boot
+#                    (make soak FLAVOUR=kasan builds and sets it)
 #   SMP (4), MEM, KERNEL (pe), ACCEL and the rest of boot.sh's
 # Exit codes: 0 passed, 1 failed, 2 bad usage, 3 infrastructure (no kernel
 #   built, no guest image, QEMU missing).
@@ -66,6 +68,11 @@ for v in SOAK_SEED SOAK_SLICE; do
 	esac
 done
 silence=${SILENCE_TIMEOUT:-300}
+flavour=${SOAK_FLAVOUR:-debug}
+case "$flavour" in
+debug | kasan) ;;
+*) usage_error "SOAK_FLAVOUR='$flavour' must be debug or kasan (the soak needs the hang detectors)" ;;
+esac
 
 # RCU's grace-period and boost kthreads above every FIFO priority the mix
 # uses (storms 1-40, locktorture's rt_boost 50, pe_storm 60): at the
@@ -81,7 +88,7 @@ hard=$((min * 60 + 1800))
 # The soak's KUnit suite (the workqueue-stall reproducer) runs at boot and
 # again from the guest, when the kernel has it.
 kunit=()
-if grep -q ' sched_proxy_soak_suite$' "$(build_dir "$ARCH" debug "${KERNEL:-pe}")/System.map" 2>/dev/null; then
+if grep -q ' sched_proxy_soak_suite$' "$(build_dir "$ARCH" "$flavour" "${KERNEL:-pe}")/System.map" 2>/dev/null; then
 	kunit=(-k sched_proxy_soak)
 fi
 
@@ -89,7 +96,7 @@ log "soak: $min minutes on $ARCH, sched_proxy_exec=$flag, ${SMP:-4} CPUs (QEMU k
 rc=0
 dir=$(BOOT_TIMEOUT=$hard SILENCE_TIMEOUT=$silence PE_TIMEOUT=${PE_TIMEOUT:-300} \
 	"$TOP/scripts/boot.sh" -w soak "${out[@]}" -s "${SOAK_PROXY:-on}" -T info,soak -c "$cmd" "${kunit[@]}" \
-	"$ARCH" debug | tail -n 1) || rc=$?
+	"$ARCH" "$flavour" | tail -n 1) || rc=$?
 if [ ! -d "$dir" ]; then
 	# boot.sh said why (no kernel, no image, no QEMU).
 	exit "$rc"
