@@ -204,6 +204,13 @@ def main():
     lines.append('')
     if 'accounting' in other:
         lines += ['Accounting at the end: %s' % other['accounting'][len('accounting '):], '']
+    if other.get('deadline', '').startswith('deadline total_bw before '):
+        lines += ['Deadline bandwidth (reported, not judged): %s' % other['deadline'][len('deadline '):], '']
+    refused = [l.split('PE-SOAK: ', 1)[1] for l in console if 'PE-SOAK: offline of CPU ' in l]
+    if refused:
+        lines += ['CPU offlines refused with -EBUSY, and the deadline samples around them:', '']
+        lines += ['- %s' % r for r in refused]
+        lines.append('')
     why = [l.split('PE-SOAK: latency disturbed ', 1)[1] for l in console
            if 'PE-SOAK: latency disturbed ' in l]
     if why:

@@ -99,6 +99,7 @@ soak_torture() {
 			o=$(echo "$out" | grep -c 'CPU [0-9]* is now offline\|CPU[0-9]* killed')
 			echo "$type ${v:-none} ${w:-0} $o" >>"$SOAK/torture"
 			echo "PE-SOAK: torture type=$type slice=$i secs=$(($(date +%s) - t0)) verdict=${v:-none} writes=${w:-0} fail=${f:-?} offlines=$o params=$(echo "$extra" | tr ' ' ',')"
+			[ "$v" = LOCK_HOTPLUG ] && soak_dlbw_around "$i"
 		done
 	done
 }
@@ -195,6 +196,40 @@ soak_kunit() {
 	done
 }
 
+# The deadline bandwidth: the root domain's total_bw (the first CPU's
+# dump; one root domain here) and the SCHED_DEADLINE threads.
+soak_dl_total() {
+	sed -n 's/^ *\.dl_bw->total_bw *: *//p' /sys/kernel/debug/sched/debug 2>/dev/null | head -n 1
+}
+
+soak_dl_threads() {
+	# Field 41 of stat is the policy; counted after "pid (comm) ".
+	cat /proc/[0-9]*/task/[0-9]*/stat 2>/dev/null |
+		awk '{ sub(/^.*\) /, ""); if ($39 == 6) n++ } END { print n + 0 }'
+}
+
+# A sample every 2 s: "<uptime> <total_bw> <deadline threads>", so that a
+# CPU offline refused for deadline bandwidth (-EBUSY) can be told from a
+# leak: the samples around it show what was admitted then.
+soak_dlbw() {
+	while ! soak_stopped; do
+		echo "$(cut -d' ' -f1 /proc/uptime) $(soak_dl_total) $(soak_dl_threads)" >>"$SOAK/dlbw"
+		sleep 2
+	done
+}
+
+# soak_dlbw_around SLICE: for every "offline N failed: errno -16" of the
+# torture slice, the samples within 6 s of it.
+soak_dlbw_around() {
+	dmesg | sed -n "/PE-SOAK-MARK torture $1\$/,\$p" |
+		sed -n 's/^\[ *\([0-9.]*\)\].*offline \([0-9]*\) failed: errno -16.*/\1 \2/p' |
+		while read -r t cpu; do
+			awk -v t="$t" -v c="$cpu" '$1 >= t - 6 && $1 <= t + 6 {
+				printf "PE-SOAK: offline of CPU %s refused at %s: at %s total_bw=%s (%.2f CPUs) deadline_threads=%s\n",
+					c, t, $1, $2, $2 / 1048576, $3 }' "$SOAK/dlbw"
+		done
+}
+
 soak_rename_mix() {
 	mkdir -p /dev/shm/soak-mix
 	while ! soak_stopped; do
@@ -266,6 +301,9 @@ soak_accounting() {
 	decayed=$(awk -v a="$l0" -v b="$l1" 'BEGIN { print (b <= 0.6 * a + 0.5) ? 1 : 0 }')
 	detail="loadavg $l0->$l1 d_state=$d nr_uninterruptible_sum=$u procs_blocked=$b psi_some_avg10:${psi:- absent} (tries $try)"
 	echo "PE-SOAK: accounting $detail"
+	# Reported, not judged: the base kernel's root domain rebuild at
+	# hotplug zeroes total_bw and does not add the fair servers back.
+	echo "PE-SOAK: deadline total_bw before ${SOAK_DL0:-absent}, after $(soak_dl_total) with $(soak_dl_threads) deadline threads; peak $(sort -k2 -n "$SOAK/dlbw" 2>/dev/null | tail -n 1 | awk '{ printf "%s (%.2f CPUs, %s threads) at %s s", $2, $2 / 1048576, $3, $1 }')"
 	if [ "$ok" = 1 ] && [ "$decayed" = 1 ] && [ "$psi_ok" = 1 ]; then
 		result soak:accounting PASS "$detail"
 	else
@@ -309,7 +347,11 @@ t_soak() {
 	# keeps everything.
 	echo 5 >/proc/sys/kernel/printk
 
+	SOAK_DL0=$(soak_dl_total)
+	echo "PE-SOAK: deadline total_bw before the load: ${SOAK_DL0:-absent}"
 	pids=""
+	soak_dlbw &
+	pids="$pids $!"
 	soak_torture &
 	pids="$pids $!"
 	soak_ww &
