@@ -346,6 +346,13 @@ t_soak() {
 	# worse (every splat): the hotplug chatter would flood it.  dmesg
 	# keeps everything.
 	echo 5 >/proc/sys/kernel/printk
+	# A hung task fails the soak anyway.  Panic on the first report:
+	# that makes the kernel print the blocked tasks' stacks (it raises the
+	# console level first; at level 5 they stay in dmesg), with the locks
+	# held, and ends a guest that can no longer fork instead of letting
+	# it idle to the hard timeout while locktorture keeps the console busy.
+	[ -w /proc/sys/kernel/hung_task_panic ] &&
+		echo 1 >/proc/sys/kernel/hung_task_panic
 
 	SOAK_DL0=$(soak_dl_total)
 	echo "PE-SOAK: deadline total_bw before the load: ${SOAK_DL0:-absent}"
