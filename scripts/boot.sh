@@ -34,7 +34,10 @@
 #   PE_TIMEOUT (per-test timeout in the guest, default 300),
 #   TORTURE_SECS (per locktorture run, default 20), SILENCE_TIMEOUT (a
 #   guest that prints nothing for this many seconds hangs: QEMU is killed;
-#   default 0, off), RESULTS.
+#   default 0, off), PROGRESS_TIMEOUT (a guest whose console has no new
+#   line matching PROGRESS_RE, an extended regex, for this many seconds
+#   has stalled, although it may still print: QEMU is killed; default 0,
+#   off), RESULTS.
 # Exit codes: 0 all passed, 1 a failure (test, splat, hang), 2 bad usage,
 #   3 infrastructure (no kernel built, QEMU missing).
 
@@ -85,6 +88,14 @@ silence=${SILENCE_TIMEOUT:-0}
 case "$silence" in
 '' | *[!0-9]*) usage_error "SILENCE_TIMEOUT='$silence' is not a number of seconds" ;;
 esac
+stall=${PROGRESS_TIMEOUT:-0}
+case "$stall" in
+'' | *[!0-9]*) usage_error "PROGRESS_TIMEOUT='$stall' is not a number of seconds" ;;
+esac
+progress_re=${PROGRESS_RE:-}
+if [ "$stall" != 0 ] && [ -z "$progress_re" ]; then
+	usage_error "PROGRESS_TIMEOUT=$stall needs PROGRESS_RE, the lines that count as progress"
+fi
 
 infra() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 3; }
 command -v "$QEMU" >/dev/null 2>&1 ||
@@ -190,7 +201,7 @@ else
 	out=$(new_results_dir "$what")
 fi
 pidfile=$out/qemu.pid
-[ "$silence" = 0 ] || qemu+=(-pidfile "$pidfile")
+[ "$silence" = 0 ] && [ "$stall" = 0 ] || qemu+=(-pidfile "$pidfile")
 printf '%q ' "${qemu[@]}" >"$out/qemu-cmd.sh"
 echo >>"$out/qemu-cmd.sh"
 cp "$bd/.config" "$out/config"
@@ -221,10 +232,26 @@ progress() {
 }
 
 # watch_silence: kill QEMU once the console has been quiet for $silence
-# seconds, and say so in $out/hung.
+# seconds (say so in $out/hung), or has shown no new progress line
+# ($progress_re) for $stall seconds (say so in $out/stalled).  0 is off.
 watch_silence() {
-	local pidfile=$1 last=-1 size quiet=0
+	local pidfile=$1 last=-1 size quiet=0 lines nprog=-1 still=0
 	while sleep 10; do
+		if [ "$stall" != 0 ]; then
+			lines=$(grep -a -c -E "$progress_re" "$out/console.raw" 2>/dev/null || true)
+			if [ "${lines:-0}" != "$nprog" ]; then
+				nprog=${lines:-0}
+				still=0
+			else
+				still=$((still + 10))
+			fi
+			if [ "$still" -ge "$stall" ] && [ -s "$pidfile" ]; then
+				echo "$still" >"$out/stalled"
+				kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
+				return
+			fi
+		fi
+		[ "$silence" != 0 ] || continue
 		size=$(stat -c %s "$out/console.raw" 2>/dev/null || echo 0)
 		if [ "$size" != "$last" ]; then
 			last=$size
@@ -242,8 +269,8 @@ watch_silence() {
 
 start=$(date +%s)
 watcher=
-if [ "$silence" != 0 ]; then
-	rm -f "$pidfile" "$out/hung"
+if [ "$silence" != 0 ] || [ "$stall" != 0 ]; then
+	rm -f "$pidfile" "$out/hung" "$out/stalled"
 	watch_silence "$pidfile" &
 	watcher=$!
 fi
@@ -263,6 +290,10 @@ if [ -f "$out/hung" ]; then
 	log "no console output for $(cat "$out/hung") s: the guest hangs; QEMU was killed. Its last lines:"
 	tail -n 20 "$out/console.log" >&2
 fi
+if [ -f "$out/stalled" ]; then
+	log "no progress line (/$progress_re/) for $(cat "$out/stalled") s: the guest's tests stalled; QEMU was killed. Its last lines:"
+	tail -n 20 "$out/console.log" >&2
+fi
 {
 	echo "WHAT=$what"
 	echo "ARCH=$ARCH"
@@ -277,6 +308,7 @@ fi
 	echo "BOOT_TIMEOUT=$hard"
 	echo "QEMU_EXIT=$rc"
 	[ -f "$out/hung" ] && echo "HUNG=$(cat "$out/hung")"
+	[ -f "$out/stalled" ] && echo "STALLED=$(cat "$out/stalled")"
 	echo "SECONDS=$((end - start))"
 } >"$out/boot.env"
 echo "$((end - start))" >"$out/boot-seconds"

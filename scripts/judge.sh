@@ -70,6 +70,7 @@ glob=$(meta KUNIT_GLOB)
 rc=$(meta QEMU_EXIT)
 hard=$(meta BOOT_TIMEOUT)
 hung=$(meta HUNG)
+stalled=$(meta STALLED)
 release=$(meta RELEASE)
 
 tsv=$out/results.tsv
@@ -82,6 +83,8 @@ sed -n 's/.*PE-RESULT: \([^ ]*\) \(PASS\|FAIL\|SKIP\) \{0,1\}\(.*\)$/\1\t\2\t\3/
 verdict=$(grep -o 'PE-VERDICT: .*' "$out/console.log" | tail -n 1 || true)
 if [ -n "$hung" ]; then
 	add guest FAIL "no console output for ${hung}s: the guest hung; QEMU was killed (its last lines end console.log)"
+elif [ -n "$stalled" ]; then
+	add guest FAIL "no progress line for ${stalled}s: the guest's tests stalled while the console went on; QEMU was killed (its last lines end console.log)"
 elif [ -n "$verdict" ]; then
 	add guest PASS "$verdict"
 elif [ "$rc" = 137 ]; then

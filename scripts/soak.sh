@@ -25,6 +25,9 @@
 #                    the soak, 15 to 120)
 #   SILENCE_TIMEOUT  seconds of console silence that count as a hang
 #                    (default 300)
+#   PROGRESS_TIMEOUT seconds without a new PE- line from the guest that
+#                    count as a stall, even while locktorture still prints
+#                    (default 600)
 #   SOAK_FLAVOUR     debug (default) or kasan: the kernel flavour to boot
 #                    (make soak FLAVOUR=kasan builds and sets it)
 #   SMP (4), MEM, KERNEL (pe), ACCEL and the rest of boot.sh's
@@ -68,6 +71,10 @@ for v in SOAK_SEED SOAK_SLICE; do
 	esac
 done
 silence=${SILENCE_TIMEOUT:-300}
+# The guest prints a PE- line every minute (PE-SOAK: minute=...), and
+# more at the end: none for this long means its load loop stalled, e.g.
+# on a fork, although locktorture may still print.
+stall=${PROGRESS_TIMEOUT:-600}
 flavour=${SOAK_FLAVOUR:-debug}
 case "$flavour" in
 debug | kasan) ;;
@@ -94,14 +101,17 @@ fi
 
 log "soak: $min minutes on $ARCH, sched_proxy_exec=$flag, ${SMP:-4} CPUs (QEMU killed after ${hard}s, or ${silence}s of silence)"
 rc=0
-dir=$(BOOT_TIMEOUT=$hard SILENCE_TIMEOUT=$silence PE_TIMEOUT=${PE_TIMEOUT:-300} \
+# The commit of the harness and series booted, taken now: later commits
+# do not change what this run tests.
+commit=$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')
+dir=$(BOOT_TIMEOUT=$hard SILENCE_TIMEOUT=$silence PROGRESS_TIMEOUT=$stall PROGRESS_RE='PE-' \
+	PE_TIMEOUT=${PE_TIMEOUT:-300} \
 	"$TOP/scripts/boot.sh" -w soak "${out[@]}" -s "${SOAK_PROXY:-on}" -T info,soak -c "$cmd" "${kunit[@]}" \
 	"$ARCH" "$flavour" | tail -n 1) || rc=$?
 if [ ! -d "$dir" ]; then
 	# boot.sh said why (no kernel, no image, no QEMU).
 	exit "$rc"
 fi
-commit=$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')
 if ! python3 "$TOP/scripts/soak-report.py" --commit "$commit" "$dir"; then
 	[ "$rc" != 0 ] || rc=1
 fi
