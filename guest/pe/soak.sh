@@ -382,9 +382,14 @@ t_soak() {
 		>"$SOAK/storm" 2>"$SOAK/storm.err" &
 	storm=$!
 
+	# Minutes of the clock, not of the loop: under load a progress line
+	# takes seconds to gather, and a sleep 60 per line made 60 "minutes"
+	# last up to 90 (the storms, timed by the clock, ended long before).
+	t_load=$(date +%s)
 	m=0
 	while [ "$m" -lt "$pe_soak_min" ]; do
-		sleep 60
+		left=$((t_load + (m + 1) * 60 - $(date +%s)))
+		[ "$left" -gt 0 ] && sleep "$left"
 		m=$((m + 1))
 		soak_minute "$m"
 	done
