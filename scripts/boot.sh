@@ -234,6 +234,12 @@ progress() {
 # watch_silence: kill QEMU once the console has been quiet for $silence
 # seconds (say so in $out/hung), or has shown no new progress line
 # ($progress_re) for $stall seconds (say so in $out/stalled).  0 is off.
+# give_up WHY SECONDS: record why QEMU is killed ($out/WHY), and kill it.
+give_up() {
+	echo "$2" >"$out/$1"
+	kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
+}
+
 watch_silence() {
 	local pidfile=$1 last=-1 size quiet=0 lines nprog=-1 still=0
 	while sleep 10; do
@@ -246,8 +252,7 @@ watch_silence() {
 				still=$((still + 10))
 			fi
 			if [ "$still" -ge "$stall" ] && [ -s "$pidfile" ]; then
-				echo "$still" >"$out/stalled"
-				kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
+				give_up stalled "$still"
 				return
 			fi
 		fi
@@ -260,8 +265,7 @@ watch_silence() {
 		fi
 		quiet=$((quiet + 10))
 		if [ "$quiet" -ge "$silence" ] && [ -s "$pidfile" ]; then
-			echo "$quiet" >"$out/hung"
-			kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
+			give_up hung "$quiet"
 			return
 		fi
 	done
