@@ -353,6 +353,13 @@ t_soak() {
 	# it idle to the hard timeout while locktorture keeps the console busy.
 	[ -w /proc/sys/kernel/hung_task_panic ] &&
 		echo 1 >/proc/sys/kernel/hung_task_panic
+	# Before that panic, every CPU's backtrace (what each one runs while
+	# the task starves: finding 10), and at the panic every task's state
+	# and stack plus the runqueues (show_state(): panic_print bit 0).
+	[ -w /proc/sys/kernel/hung_task_all_cpu_backtrace ] &&
+		echo 1 >/proc/sys/kernel/hung_task_all_cpu_backtrace
+	[ -w /proc/sys/kernel/panic_print ] &&
+		echo 1 >/proc/sys/kernel/panic_print
 
 	SOAK_DL0=$(soak_dl_total)
 	echo "PE-SOAK: deadline total_bw before the load: ${SOAK_DL0:-absent}"
