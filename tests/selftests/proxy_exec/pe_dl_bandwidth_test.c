@@ -19,6 +19,10 @@
  * controller available to our cgroup, debugfs and two CPUs; nothing else
  * may change deadline tasks or CPU hotplug meanwhile (a CPU going down
  * rebuilds the root domains, which recomputes total_bw).
+ *
+ * dl_partition/sleeper_charged_where_it_may_run is the second order: a
+ * deadline task asleep on the CPU that becomes a partition (see there).
+ * It needs the root cgroup.  Both fail on the 6.12.117 base kernel.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,12 +66,16 @@ struct sched_attr_v1 {
 /* Why the last dl_total_bw() failed, for the skip message. */
 static char bw_why[128];
 
-/* The root domain's total_bw, or -1 (with bw_why set). */
-static long long dl_total_bw(void)
+/*
+ * total_bw of the root domain of @cpu (its dl_rq[@cpu] block), or of the
+ * first CPU listed for @cpu < 0; -1 with bw_why set if there is none.
+ * total_bw is signed here: an accounting gone below zero reads negative.
+ */
+static bool dl_total_bw_cpu(int cpu, long long *bw)
 {
-	int tries, lines;
+	int tries, lines, rq = -1;
 	char line[256];
-	long long bw;
+	bool found;
 	FILE *f;
 
 	/* A read of the debug file can fail under load; try it thrice. */
@@ -78,23 +86,35 @@ static long long dl_total_bw(void)
 				 SCHED_DEBUG_FILE, strerror(errno));
 			continue;
 		}
-		bw = -1;
+		found = false;
 		lines = 0;
 		errno = 0;
-		while (bw < 0 && fgets(line, sizeof(line), f)) {
+		while (!found && fgets(line, sizeof(line), f)) {
 			lines++;
-			if (sscanf(line, " .dl_bw->total_bw : %lld", &bw) != 1)
-				bw = -1;
+			if (sscanf(line, "dl_rq[%d]:", &rq) == 1)
+				continue;
+			if (cpu >= 0 && rq != cpu)
+				continue;
+			found = sscanf(line, " .dl_bw->total_bw : %lld", bw) == 1;
 		}
-		if (bw < 0)
+		if (!found)
 			snprintf(bw_why, sizeof(bw_why),
-				 "no dl_bw->total_bw in %d lines of %s (%s)", lines,
-				 SCHED_DEBUG_FILE, errno ? strerror(errno) : "end of file");
+				 "no dl_bw->total_bw for cpu %d in %d lines of %s (%s)",
+				 cpu, lines, SCHED_DEBUG_FILE,
+				 errno ? strerror(errno) : "end of file");
 		fclose(f);
-		if (bw >= 0)
-			return bw;
+		if (found)
+			return true;
 	}
-	return -1;
+	return false;
+}
+
+/* The root domain's total_bw, or -1 (with bw_why set). */
+static long long dl_total_bw(void)
+{
+	long long bw;
+
+	return dl_total_bw_cpu(-1, &bw) && bw >= 0 ? bw : -1;
 }
 
 static int write_str(const char *path, const char *val)
@@ -264,6 +284,213 @@ TEST_F(dl_cpuset, moves_keep_total_bw)
 		TH_LOG("total_bw %lld -> %lld when the child exited", bw1, bw2);
 	TH_LOG("total_bw: idle %lld, with the child %lld, after %d moves %lld, after its exit %lld",
 	       bw_idle, bw0, MOVES, bw1, bw2);
+}
+
+/*
+ * The second order: a deadline task asleep on a CPU that then becomes a
+ * cpuset partition of its own.  The partition takes the CPU out of the
+ * task's cpuset, so the task may no longer run there, and its bandwidth
+ * belongs to the root domain of the CPUs it may run on.  The root domain
+ * rebuild recounts every deadline task where its runqueue is
+ * (dl_add_task_root_domain()), and a sleeping task's runqueue is still
+ * that of the CPU it last ran on: the partition's.  When the task wakes
+ * and exits on the other CPUs, their root domain gives back bandwidth it
+ * never had.  Finding 12 of docs/dev/soak.md: a base kernel bug, read from
+ * the code, that this test shows.
+ */
+FIXTURE(dl_partition)
+{
+	char parent[512];
+	char part[600];
+	int cpu, other;
+	cpu_set_t all;
+	pid_t pid;
+};
+
+static int part_set(const char *dir, const char *state)
+{
+	char path[700], got[32] = "";
+	ssize_t n;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/cpuset.cpus.partition", dir);
+	err = write_str(path, state);
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, got, sizeof(got) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	got[strcspn(got, "\n")] = '\0';
+	/* An invalid partition reads "root invalid (...)". */
+	return strcmp(got, state) ? -EINVAL : 0;
+}
+
+FIXTURE_SETUP(dl_partition)
+{
+	char path[700], cpu[16];
+	int i;
+
+	self->pid = 0;
+	self->part[0] = '\0';
+	if (geteuid())
+		SKIP(return, "needs root");
+	if (dl_total_bw() < 0)
+		SKIP(return, "%s (needs CONFIG_SCHED_DEBUG and debugfs)", bw_why);
+	if (!own_cgroup(self->parent, sizeof(self->parent)))
+		SKIP(return, "no cgroup v2");
+	/* A partition's parent must be a partition root: the cgroup root is. */
+	if (strcmp(self->parent, CGROUP_ROOT))
+		SKIP(return, "runs in %s, not in the root cgroup", self->parent);
+	CPU_ZERO(&self->all);
+	ASSERT_EQ(sched_getaffinity(0, sizeof(self->all), &self->all), 0);
+	self->cpu = self->other = -1;
+	for (i = 0; i < CPU_SETSIZE; i++) {
+		if (!CPU_ISSET(i, &self->all))
+			continue;
+		if (self->other < 0)
+			self->other = i;
+		self->cpu = i;
+	}
+	if (self->cpu == self->other)
+		SKIP(return, "needs 2 CPUs");
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", self->parent);
+	if (write_str(path, "+cpuset"))
+		SKIP(return, "no cpuset controller for %s", self->parent);
+	snprintf(self->part, sizeof(self->part), "%s/pe_dl_part", self->parent);
+	part_set(self->part, "member");
+	rmdir(self->part);
+	ASSERT_EQ(mkdir(self->part, 0755), 0)
+		TH_LOG("mkdir %s: %s", self->part, strerror(errno));
+	snprintf(path, sizeof(path), "%s/cpuset.cpus", self->part);
+	snprintf(cpu, sizeof(cpu), "%d", self->cpu);
+	ASSERT_EQ(write_str(path, cpu), 0) TH_LOG("%s = %s refused", path, cpu);
+}
+
+FIXTURE_TEARDOWN(dl_partition)
+{
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+	if (self->part[0]) {
+		part_set(self->part, "member");
+		rmdir(self->part);
+	}
+}
+
+/* The CPU @pid last ran on (field 39 of /proc/<pid>/stat), or -1. */
+static int task_cpu_of(pid_t pid, char *state)
+{
+	char path[64], buf[1024], *p;
+	int i, cpu = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%c", state) != 1)
+		return -1;
+	/* Field 3 is the state; count on to field 39. */
+	for (i = 3; p && i < 39; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		sscanf(p + 1, "%d", &cpu);
+	return cpu;
+}
+
+TEST_F(dl_partition, sleeper_charged_where_it_may_run)
+{
+	struct sched_attr_v1 attr = {
+		.size = sizeof(attr),
+		.sched_policy = SCHED_DEADLINE,
+		.sched_runtime = DL_RUNTIME_NS,
+		.sched_deadline = DL_PERIOD_NS,
+		.sched_period = DL_PERIOD_NS,
+	};
+	long long a_rest, a_part, b_rest, b_part, c_rest, c_part;
+	int i, status, p[2], cpu = -1;
+	cpu_set_t one;
+	char ok, state = '?';
+
+	/* The two root domains' totals with the partition and no task. */
+	ASSERT_EQ(part_set(self->part, "root"), 0)
+		TH_LOG("%s did not become a valid partition", self->part);
+	ASSERT_TRUE(dl_total_bw_cpu(self->other, &a_rest)) TH_LOG("%s", bw_why);
+	ASSERT_TRUE(dl_total_bw_cpu(self->cpu, &a_part)) TH_LOG("%s", bw_why);
+	ASSERT_EQ(part_set(self->part, "member"), 0);
+
+	ASSERT_EQ(pipe(p), 0);
+	self->pid = fork();
+	ASSERT_GE(self->pid, 0);
+	if (!self->pid) {
+		/* Run on the partition's CPU, then become deadline there. */
+		close(p[0]);
+		CPU_ZERO(&one);
+		CPU_SET(self->cpu, &one);
+		ok = !sched_setaffinity(0, sizeof(one), &one);
+		while (ok && sched_getcpu() != self->cpu)
+			sched_yield();
+		/* Deadline admission wants the whole root domain allowed. */
+		ok = ok && !sched_setaffinity(0, sizeof(self->all), &self->all);
+		ok = ok && !syscall(SYS_sched_setattr, 0, &attr, 0);
+		if (write(p[1], &ok, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	ASSERT_EQ(read(p[0], &ok, 1), 1);
+	close(p[0]);
+	if (!ok)
+		SKIP(return, "SCHED_DEADLINE or affinity refused");
+	/* Asleep, and last on the partition's CPU. */
+	for (i = 0; i < 100; i++) {
+		cpu = task_cpu_of(self->pid, &state);
+		if (state == 'S')
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(state, 'S') TH_LOG("the deadline child is in state %c, not asleep", state);
+	ASSERT_EQ(cpu, self->cpu) TH_LOG("the deadline child sleeps on cpu %d, not %d", cpu, self->cpu);
+
+	ASSERT_EQ(part_set(self->part, "root"), 0);
+	ASSERT_TRUE(dl_total_bw_cpu(self->other, &b_rest)) TH_LOG("%s", bw_why);
+	ASSERT_TRUE(dl_total_bw_cpu(self->cpu, &b_part)) TH_LOG("%s", bw_why);
+	EXPECT_EQ(b_rest - a_rest, (long long)DL_BW)
+		TH_LOG("cpu %d's root domain: total_bw %lld without the task, %lld with it asleep; expected +%llu",
+		       self->other, a_rest, b_rest, DL_BW);
+	EXPECT_EQ(b_part, a_part)
+		TH_LOG("the partition (cpu %d): total_bw %lld without the task, %lld with it, which may not run there",
+		       self->cpu, a_part, b_part);
+
+	kill(self->pid, SIGKILL);
+	ASSERT_EQ(waitpid(self->pid, &status, 0), self->pid);
+	self->pid = 0;
+	/* As in moves_keep_total_bw: the last switch gives the bandwidth back. */
+	for (i = 0; i < 100; i++) {
+		ASSERT_TRUE(dl_total_bw_cpu(self->other, &c_rest)) TH_LOG("%s", bw_why);
+		if (c_rest != b_rest)
+			break;
+		usleep(10000);
+	}
+	ASSERT_TRUE(dl_total_bw_cpu(self->cpu, &c_part)) TH_LOG("%s", bw_why);
+	EXPECT_EQ(c_rest, a_rest)
+		TH_LOG("cpu %d's root domain: total_bw %lld after the task exited, %lld before it existed",
+		       self->other, c_rest, a_rest);
+	EXPECT_EQ(c_part, a_part)
+		TH_LOG("the partition: total_bw %lld after the task exited, %lld before it existed",
+		       c_part, a_part);
+	TH_LOG("total_bw rest/partition: no task %lld/%lld, task asleep %lld/%lld, task gone %lld/%lld",
+	       a_rest, a_part, b_rest, b_part, c_rest, c_part);
 }
 
 TEST_HARNESS_MAIN
