@@ -365,18 +365,21 @@ int pe_cgroups_teardown(struct pe_run *run, char *why, size_t len)
 	return ret;
 }
 
-/* Move the calling thread into its cgroup, if it has one. */
+/*
+ * Move the calling thread into its cgroup, if it has one.  "0" names the
+ * calling thread: moving itself, a thread needs no cgroup_threadgroup_rwsem
+ * write, which would wait for every fork and exit in progress and stop new
+ * ones meanwhile (finding 10 of docs/dev/soak.md).
+ */
  bool cg_join(struct pe_run *run, struct pe_cgroup *cg, const char *who)
 {
-	char tid[24];
 	int err;
 
 	if (!cg->active && run->part.active)
 		cg = &run->part;
 	if (!cg->active)
 		return true;
-	snprintf(tid, sizeof(tid), "%ld", (long)syscall(SYS_gettid));
-	err = cg_write(cg->dir, "cgroup.threads", tid);
+	err = cg_write(cg->dir, "cgroup.threads", "0");
 	if (err)
 		run_error(run, false, "%s: join the cgroup %s: %s", who, cg->dir,
 			  strerror(-err));
