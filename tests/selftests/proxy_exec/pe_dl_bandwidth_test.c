@@ -399,8 +399,8 @@ static int task_cpu_of(pid_t pid, char *state)
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 2, "%c", state) != 1)
 		return -1;
-	/* Field 3 is the state; count on to field 39. */
-	for (i = 3; p && i < 39; i++)
+	/* p ends field 2 (comm); each space found starts the next field. */
+	for (i = 2; p && i < 39; i++)
 		p = strchr(p + 1, ' ');
 	if (p)
 		sscanf(p + 1, "%d", &cpu);
