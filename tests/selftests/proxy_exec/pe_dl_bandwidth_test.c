@@ -134,7 +134,7 @@ static int write_str(const char *path, const char *val)
 /* Our own cgroup v2 directory, "" for the root; false without one. */
 static bool own_cgroup(char *dir, size_t len)
 {
-	char line[512];
+	char line[496];
 	bool found = false;
 	FILE *f;
 
@@ -152,6 +152,73 @@ static bool own_cgroup(char *dir, size_t len)
 	return found;
 }
 
+/*
+ * What both fixtures need: root, total_bw in debugfs, and a cgroup v2
+ * directory of ours (into @parent).  NULL if all is there, else why not.
+ */
+static const char *dl_setup_missing(char *parent, size_t len)
+{
+	static char why[sizeof(bw_why) + 48];
+
+	if (geteuid())
+		return "needs root";
+	if (dl_total_bw() < 0) {
+		snprintf(why, sizeof(why), "%s (needs CONFIG_SCHED_DEBUG and debugfs)", bw_why);
+		return why;
+	}
+	if (!own_cgroup(parent, len))
+		return "no cgroup v2";
+	return NULL;
+}
+
+/*
+ * Fork a child that becomes SCHED_DEADLINE (1 ms every 20 ms) and sleeps in
+ * pause().  With @cpu >= 0 it first runs on @cpu and then allows @all
+ * again (deadline admission wants the whole root domain allowed), so it
+ * sleeps with @cpu as its last CPU.  Returns the child, or -1; *@ok says
+ * whether the child got there.
+ */
+static pid_t dl_sleeper(int cpu, const cpu_set_t *all, char *ok)
+{
+	struct sched_attr_v1 attr = {
+		.size = sizeof(attr),
+		.sched_policy = SCHED_DEADLINE,
+		.sched_runtime = DL_RUNTIME_NS,
+		.sched_deadline = DL_PERIOD_NS,
+		.sched_period = DL_PERIOD_NS,
+	};
+	cpu_set_t one;
+	int p[2];
+	pid_t pid;
+
+	*ok = 0;
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		close(p[0]);
+		*ok = 1;
+		if (cpu >= 0) {
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			*ok = !sched_setaffinity(0, sizeof(one), &one);
+			while (*ok && sched_getcpu() != cpu)
+				sched_yield();
+			*ok = *ok && !sched_setaffinity(0, sizeof(*all), all);
+		}
+		*ok = *ok && !syscall(SYS_sched_setattr, 0, &attr, 0);
+		if (write(p[1], ok, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0 && read(p[0], ok, 1) != 1)
+		*ok = 0;
+	close(p[0]);
+	return pid;
+}
+
 FIXTURE(dl_cpuset)
 {
 	char parent[512];
@@ -162,18 +229,16 @@ FIXTURE(dl_cpuset)
 FIXTURE_SETUP(dl_cpuset)
 {
 	char path[700], cpu[16];
+	const char *missing;
 	int i, n = 0, cpus[2];
 	cpu_set_t set;
 
 	self->pid = 0;
 	self->child[0][0] = '\0';
 	self->child[1][0] = '\0';
-	if (geteuid())
-		SKIP(return, "needs root");
-	if (dl_total_bw() < 0)
-		SKIP(return, "%s (needs CONFIG_SCHED_DEBUG and debugfs)", bw_why);
-	if (!own_cgroup(self->parent, sizeof(self->parent)))
-		SKIP(return, "no cgroup v2");
+	missing = dl_setup_missing(self->parent, sizeof(self->parent));
+	if (missing)
+		SKIP(return, "%s", missing);
 	CPU_ZERO(&set);
 	ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
 	for (i = 0; i < CPU_SETSIZE && n < 2; i++)
@@ -222,33 +287,14 @@ static int move_to(const char *dir, pid_t pid)
 
 TEST_F(dl_cpuset, moves_keep_total_bw)
 {
-	struct sched_attr_v1 attr = {
-		.size = sizeof(attr),
-		.sched_policy = SCHED_DEADLINE,
-		.sched_runtime = DL_RUNTIME_NS,
-		.sched_deadline = DL_PERIOD_NS,
-		.sched_period = DL_PERIOD_NS,
-	};
 	long long bw0, bw1, bw2, bw_idle;
-	int i, status, p[2];
+	int i, status;
 	char ok;
 
 	bw_idle = dl_total_bw();
 	ASSERT_GE(bw_idle, 0) TH_LOG("%s", bw_why);
-	ASSERT_EQ(pipe(p), 0);
-	self->pid = fork();
+	self->pid = dl_sleeper(-1, NULL, &ok);
 	ASSERT_GE(self->pid, 0);
-	if (!self->pid) {
-		close(p[0]);
-		ok = !syscall(SYS_sched_setattr, 0, &attr, 0);
-		if (write(p[1], &ok, 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	ASSERT_EQ(read(p[0], &ok, 1), 1);
-	close(p[0]);
 	if (!ok)
 		SKIP(return, "SCHED_DEADLINE refused (admission control, or no root)");
 
@@ -332,16 +378,14 @@ static int part_set(const char *dir, const char *state)
 FIXTURE_SETUP(dl_partition)
 {
 	char path[700], cpu[16];
+	const char *missing;
 	int i;
 
 	self->pid = 0;
 	self->part[0] = '\0';
-	if (geteuid())
-		SKIP(return, "needs root");
-	if (dl_total_bw() < 0)
-		SKIP(return, "%s (needs CONFIG_SCHED_DEBUG and debugfs)", bw_why);
-	if (!own_cgroup(self->parent, sizeof(self->parent)))
-		SKIP(return, "no cgroup v2");
+	missing = dl_setup_missing(self->parent, sizeof(self->parent));
+	if (missing)
+		SKIP(return, "%s", missing);
 	/* A partition's parent must be a partition root: the cgroup root is. */
 	if (strcmp(self->parent, CGROUP_ROOT))
 		SKIP(return, "runs in %s, not in the root cgroup", self->parent);
@@ -409,16 +453,8 @@ static int task_cpu_of(pid_t pid, char *state)
 
 TEST_F(dl_partition, sleeper_charged_where_it_may_run)
 {
-	struct sched_attr_v1 attr = {
-		.size = sizeof(attr),
-		.sched_policy = SCHED_DEADLINE,
-		.sched_runtime = DL_RUNTIME_NS,
-		.sched_deadline = DL_PERIOD_NS,
-		.sched_period = DL_PERIOD_NS,
-	};
 	long long a_rest, a_part, b_rest, b_part, c_rest, c_part;
-	int i, status, p[2], cpu = -1;
-	cpu_set_t one;
+	int i, status, cpu = -1;
 	char ok, state = '?';
 
 	/* The two root domains' totals with the partition and no task. */
@@ -428,28 +464,8 @@ TEST_F(dl_partition, sleeper_charged_where_it_may_run)
 	ASSERT_TRUE(dl_total_bw_cpu(self->cpu, &a_part)) TH_LOG("%s", bw_why);
 	ASSERT_EQ(part_set(self->part, "member"), 0);
 
-	ASSERT_EQ(pipe(p), 0);
-	self->pid = fork();
+	self->pid = dl_sleeper(self->cpu, &self->all, &ok);
 	ASSERT_GE(self->pid, 0);
-	if (!self->pid) {
-		/* Run on the partition's CPU, then become deadline there. */
-		close(p[0]);
-		CPU_ZERO(&one);
-		CPU_SET(self->cpu, &one);
-		ok = !sched_setaffinity(0, sizeof(one), &one);
-		while (ok && sched_getcpu() != self->cpu)
-			sched_yield();
-		/* Deadline admission wants the whole root domain allowed. */
-		ok = ok && !sched_setaffinity(0, sizeof(self->all), &self->all);
-		ok = ok && !syscall(SYS_sched_setattr, 0, &attr, 0);
-		if (write(p[1], &ok, 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	ASSERT_EQ(read(p[0], &ok, 1), 1);
-	close(p[0]);
 	if (!ok)
 		SKIP(return, "SCHED_DEADLINE or affinity refused");
 	/* Asleep, and last on the partition's CPU. */
