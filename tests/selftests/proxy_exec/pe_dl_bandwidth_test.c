@@ -22,7 +22,15 @@
  *
  * dl_partition/sleeper_charged_where_it_may_run is the second order: a
  * deadline task asleep on the CPU that becomes a partition (see there).
- * It needs the root cgroup.  Both fail on the 6.12.117 base kernel.
+ * It needs the root cgroup.
+ *
+ * dl_partition/fair_servers_kept_at_a_rebuild: a CPU going offline keeps
+ * the partition's root domain, whose total must keep its fair server.
+ * dl_cpuset/leaving_deadline_asleep_gives_bw_back: a deadline task asleep past its
+ * 0-lag time that becomes SCHED_OTHER gives its bandwidth back.
+ *
+ * All four fail on the 6.12.117 base kernel ("sched/deadline: Take a
+ * task's bandwidth off where it was added" fixes them).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,10 +47,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-
-#ifndef SCHED_DEADLINE
-#define SCHED_DEADLINE		6
-#endif
+#include "pe_sched_attr.h"
 
 #define SCHED_DEBUG_FILE	"/sys/kernel/debug/sched/debug"
 #define CGROUP_ROOT		"/sys/fs/cgroup"
@@ -51,17 +56,6 @@
 #define DL_PERIOD_NS		20000000ULL
 /* to_ratio(period, runtime) of the kernel: runtime << 20 / period. */
 #define DL_BW			((DL_RUNTIME_NS << 20) / DL_PERIOD_NS)
-
-struct sched_attr_v1 {
-	uint32_t size;
-	uint32_t sched_policy;
-	uint64_t sched_flags;
-	int32_t sched_nice;
-	uint32_t sched_priority;
-	uint64_t sched_runtime;
-	uint64_t sched_deadline;
-	uint64_t sched_period;
-};
 
 /* Why the last dl_total_bw() failed, for the skip message. */
 static char bw_why[128];
@@ -180,7 +174,7 @@ static const char *dl_setup_missing(char *parent, size_t len)
  */
 static pid_t dl_sleeper(int cpu, const cpu_set_t *all, char *ok)
 {
-	struct sched_attr_v1 attr = {
+	struct pe_sched_attr attr = {
 		.size = sizeof(attr),
 		.sched_policy = SCHED_DEADLINE,
 		.sched_runtime = DL_RUNTIME_NS,
@@ -507,6 +501,93 @@ TEST_F(dl_partition, sleeper_charged_where_it_may_run)
 		       c_part, a_part);
 	TH_LOG("total_bw rest/partition: no task %lld/%lld, task asleep %lld/%lld, task gone %lld/%lld",
 	       a_rest, a_part, b_rest, b_part, c_rest, c_part);
+}
+
+/*
+ * A root domain that survives a rebuild has its total cleared and its
+ * deadline tasks counted again; its CPUs' fair servers (50 ms a second
+ * each, in total_bw since boot) are not tasks, and the base kernel lost
+ * them there.  Taking another CPU offline rebuilds the root domains and
+ * keeps the partition's.
+ */
+static bool cpu_set_online(int cpu, bool on)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+	return !write_str(path, on ? "1" : "0");
+}
+
+TEST_F(dl_partition, fair_servers_kept_at_a_rebuild)
+{
+	long long part0, part1, part2;
+	int i, victim = -1;
+	char path[96];
+
+	/* A CPU other than the first, which may not go down, and the partition's. */
+	for (i = self->other + 1; i < self->cpu; i++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", i);
+		if (CPU_ISSET(i, &self->all) && !access(path, W_OK)) {
+			victim = i;
+			break;
+		}
+	}
+	if (victim < 0)
+		SKIP(return, "needs a third CPU that can go offline");
+	ASSERT_EQ(part_set(self->part, "root"), 0)
+		TH_LOG("%s did not become a valid partition", self->part);
+	ASSERT_TRUE(dl_total_bw_cpu(self->cpu, &part0)) TH_LOG("%s", bw_why);
+	ASSERT_TRUE(cpu_set_online(victim, false)) TH_LOG("cpu %d would not go offline", victim);
+	ASSERT_TRUE(dl_total_bw_cpu(self->cpu, &part1)) TH_LOG("%s", bw_why);
+	ASSERT_TRUE(cpu_set_online(victim, true)) TH_LOG("cpu %d would not come back", victim);
+	ASSERT_TRUE(dl_total_bw_cpu(self->cpu, &part2)) TH_LOG("%s", bw_why);
+	/* One fair server: the partition's CPU. */
+	EXPECT_GT(part0, 0) TH_LOG("the partition holds no fair server's bandwidth");
+	EXPECT_EQ(part1, part0)
+		TH_LOG("the partition (cpu %d): total_bw %lld, then %lld with cpu %d offline",
+		       self->cpu, part0, part1, victim);
+	EXPECT_EQ(part2, part0)
+		TH_LOG("the partition (cpu %d): total_bw %lld, then %lld with cpu %d back",
+		       self->cpu, part0, part2, victim);
+	TH_LOG("partition total_bw: %lld, cpu %d offline %lld, back %lld",
+	       part0, victim, part1, part2);
+}
+
+/*
+ * A deadline task that sleeps past its 0-lag time has no inactive timer
+ * armed.  When it then leaves SCHED_DEADLINE, its bandwidth must go at
+ * once: the base kernel left it in total_bw for good (until a rebuild).
+ */
+TEST_F(dl_cpuset, leaving_deadline_asleep_gives_bw_back)
+{
+	struct pe_sched_attr other = { .size = sizeof(other) };
+	long long idle, with, after = -1;
+	char ok;
+	int i;
+
+	idle = dl_total_bw();
+	ASSERT_GE(idle, 0) TH_LOG("%s", bw_why);
+	self->pid = dl_sleeper(-1, NULL, &ok);
+	ASSERT_GE(self->pid, 0);
+	if (!ok)
+		SKIP(return, "SCHED_DEADLINE refused (admission control, or no root)");
+	with = dl_total_bw();
+	/* Ten periods: well past the 0-lag time of a 1 ms / 20 ms task. */
+	usleep(10 * DL_PERIOD_NS / 1000);
+	ASSERT_EQ(syscall(SYS_sched_setattr, self->pid, &other, 0), 0)
+		TH_LOG("sched_setattr(SCHED_OTHER): %s", strerror(errno));
+	for (i = 0; i < 100; i++) {
+		after = dl_total_bw();
+		if (after != with)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(with - idle, (long long)DL_BW)
+		TH_LOG("total_bw %lld -> %lld at SCHED_DEADLINE", idle, with);
+	EXPECT_EQ(after, idle)
+		TH_LOG("total_bw %lld idle, %lld as SCHED_DEADLINE, %lld a second after SCHED_OTHER",
+		       idle, with, after);
+	TH_LOG("total_bw: idle %lld, deadline %lld, after SCHED_OTHER %lld", idle, with, after);
 }
 
 TEST_HARNESS_MAIN

@@ -14,6 +14,7 @@
 #define PE_INTERNAL_H
 
 #include "pe_engine.h"
+#include "pe_sched_attr.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -78,17 +79,6 @@
 /* The cross-directory renames: the owner's a <-> b, the waiter's c <-> d. */
 #define RENAME_OWNER_FILE	"o"
 #define RENAME_WAITER_FILE	"w"
-
-struct pe_sched_attr {
-	uint32_t size;
-	uint32_t sched_policy;
-	uint64_t sched_flags;
-	int32_t sched_nice;
-	uint32_t sched_priority;
-	uint64_t sched_runtime;
-	uint64_t sched_deadline;
-	uint64_t sched_period;
-};
 
 /* pe_cgroup.c */
 bool cg_join(struct pe_run *run, struct pe_cgroup *cg, const char *who);

@@ -60,11 +60,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pe_sched_attr.h"
+
 #ifndef SCHED_IDLE
 #define SCHED_IDLE		5
-#endif
-#ifndef SCHED_DEADLINE
-#define SCHED_DEADLINE		6
 #endif
 
 #define MAX_NAMES		16
@@ -80,23 +79,6 @@ static const char * const action_names[A_NR] = {
 
 /* How often each action is drawn, out of the sum. */
 static const int action_weight[A_NR] = { 6, 5, 3, 2, 1, 2 };
-
-/*
- * sched_setattr()'s ABI, as pe_internal.h has it for the engine (not
- * included here: pe_storm is self-contained).  <linux/sched/types.h> would
- * give it, but bookworm's copy also defines struct sched_param, which
- * clashes with <sched.h>.
- */
-struct sched_attr_v1 {
-	uint32_t size;
-	uint32_t sched_policy;
-	uint64_t sched_flags;
-	int32_t sched_nice;
-	uint32_t sched_priority;
-	uint64_t sched_runtime;
-	uint64_t sched_deadline;
-	uint64_t sched_period;
-};
 
 static const char *targets[MAX_NAMES];
 static int nr_targets;
@@ -284,7 +266,7 @@ static bool do_affinity(pid_t tid)
 
 static bool do_sched(pid_t tid)
 {
-	struct sched_attr_v1 attr = { .size = sizeof(attr) };
+	struct pe_sched_attr attr = { .size = sizeof(attr) };
 	cpu_set_t set;
 
 	switch (rnd(6)) {
