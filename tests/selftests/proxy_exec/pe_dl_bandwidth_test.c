@@ -111,6 +111,27 @@ static long long dl_total_bw(void)
 	return dl_total_bw_cpu(-1, &bw) && bw >= 0 ? bw : -1;
 }
 
+/*
+ * total_bw of @cpu's root domain (see dl_total_bw_cpu()) once it differs
+ * from @was, or after a second.  A dead task gives its bandwidth back at
+ * its last context switch, which may come after waitpid(); a task that
+ * leaves SCHED_DEADLINE may give it at its 0-lag time.  false if a read
+ * failed (bw_why says why).
+ */
+static bool dl_total_bw_change(int cpu, long long was, long long *bw)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (!dl_total_bw_cpu(cpu, bw))
+			return false;
+		if (*bw != was)
+			break;
+		usleep(10000);
+	}
+	return true;
+}
+
 static int write_str(const char *path, const char *val)
 {
 	ssize_t n;
@@ -309,17 +330,7 @@ TEST_F(dl_cpuset, moves_keep_total_bw)
 	kill(self->pid, SIGKILL);
 	ASSERT_EQ(waitpid(self->pid, &status, 0), self->pid);
 	self->pid = 0;
-	/*
-	 * waitpid() can return before the dead child's last context switch,
-	 * where the deadline class gives back its bandwidth (task_dead_dl()):
-	 * give that switch up to a second.
-	 */
-	for (i = 0; i < 100; i++) {
-		bw2 = dl_total_bw();
-		if (bw2 != bw1)
-			break;
-		usleep(10000);
-	}
+	ASSERT_TRUE(dl_total_bw_change(-1, bw1, &bw2)) TH_LOG("%s", bw_why);
 	EXPECT_EQ(bw1 - bw2, (long long)DL_BW)
 		TH_LOG("total_bw %lld -> %lld when the child exited", bw1, bw2);
 	TH_LOG("total_bw: idle %lld, with the child %lld, after %d moves %lld, after its exit %lld",
@@ -485,13 +496,7 @@ TEST_F(dl_partition, sleeper_charged_where_it_may_run)
 	kill(self->pid, SIGKILL);
 	ASSERT_EQ(waitpid(self->pid, &status, 0), self->pid);
 	self->pid = 0;
-	/* As in moves_keep_total_bw: the last switch gives the bandwidth back. */
-	for (i = 0; i < 100; i++) {
-		ASSERT_TRUE(dl_total_bw_cpu(self->other, &c_rest)) TH_LOG("%s", bw_why);
-		if (c_rest != b_rest)
-			break;
-		usleep(10000);
-	}
+	ASSERT_TRUE(dl_total_bw_change(self->other, b_rest, &c_rest)) TH_LOG("%s", bw_why);
 	ASSERT_TRUE(dl_total_bw_cpu(self->cpu, &c_part)) TH_LOG("%s", bw_why);
 	EXPECT_EQ(c_rest, a_rest)
 		TH_LOG("cpu %d's root domain: total_bw %lld after the task exited, %lld before it existed",
@@ -563,7 +568,6 @@ TEST_F(dl_cpuset, leaving_deadline_asleep_gives_bw_back)
 	struct pe_sched_attr other = { .size = sizeof(other) };
 	long long idle, with, after = -1;
 	char ok;
-	int i;
 
 	idle = dl_total_bw();
 	ASSERT_GE(idle, 0) TH_LOG("%s", bw_why);
@@ -576,12 +580,7 @@ TEST_F(dl_cpuset, leaving_deadline_asleep_gives_bw_back)
 	usleep(10 * DL_PERIOD_NS / 1000);
 	ASSERT_EQ(syscall(SYS_sched_setattr, self->pid, &other, 0), 0)
 		TH_LOG("sched_setattr(SCHED_OTHER): %s", strerror(errno));
-	for (i = 0; i < 100; i++) {
-		after = dl_total_bw();
-		if (after != with)
-			break;
-		usleep(10000);
-	}
+	ASSERT_TRUE(dl_total_bw_change(-1, with, &after)) TH_LOG("%s", bw_why);
 	EXPECT_EQ(with - idle, (long long)DL_BW)
 		TH_LOG("total_bw %lld -> %lld at SCHED_DEADLINE", idle, with);
 	EXPECT_EQ(after, idle)
