@@ -213,15 +213,31 @@ static pid_t dl_sleeper(int cpu, const cpu_set_t *all, char *ok)
 	if (!pid) {
 		close(p[0]);
 		*ok = 1;
-		if (cpu >= 0) {
+		if (cpu < 0) {
+			*ok = !syscall(SYS_sched_setattr, 0, &attr, 0);
+		} else {
+			/*
+			 * Once all CPUs are allowed again, the task may move
+			 * before it sleeps (becoming deadline can push it):
+			 * start over, as SCHED_OTHER, until it is still on
+			 * @cpu as a deadline task.
+			 */
+			struct pe_sched_attr other = { .size = sizeof(other) };
+			int tries;
+
 			CPU_ZERO(&one);
 			CPU_SET(cpu, &one);
-			*ok = !sched_setaffinity(0, sizeof(one), &one);
-			while (*ok && sched_getcpu() != cpu)
-				sched_yield();
-			*ok = *ok && !sched_setaffinity(0, sizeof(*all), all);
+			for (tries = 0; tries < 20; tries++) {
+				*ok = !sched_setaffinity(0, sizeof(one), &one);
+				while (*ok && sched_getcpu() != cpu)
+					sched_yield();
+				*ok = *ok && !sched_setaffinity(0, sizeof(*all), all);
+				*ok = *ok && !syscall(SYS_sched_setattr, 0, &attr, 0);
+				if (!*ok || sched_getcpu() == cpu)
+					break;
+				syscall(SYS_sched_setattr, 0, &other, 0);
+			}
 		}
-		*ok = *ok && !syscall(SYS_sched_setattr, 0, &attr, 0);
 		if (write(p[1], ok, 1) != 1)
 			_exit(1);
 		for (;;)
