@@ -12,7 +12,7 @@
 #      each running KUnit, the selftests, locktorture and test-ww_mutex,
 #      judged by judge.sh (a pass with a splat is a fail), which also
 #      checks the proxy execution state the guest reports
-#   5. per arch, if TEST_SOAK_MIN > 0 (default 0), a short soak (scripts/soak.sh)
+#   5. per arch, if TEST_SOAK_MIN > 0 (default 3), a short soak (scripts/soak.sh)
 # Writes results/<stamp>-test/ (results.tsv, timing.tsv, summary.txt) and
 # ends with the line "N passed, N failed, N skipped".
 #
@@ -22,9 +22,7 @@
 #   KUNIT_GLOB    KUnit suites to run (default: from tests/kunit/filter)
 #   TORTURE_SECS  per locktorture run (default 15)
 #   TEST_SOAK_MIN minutes of the soak slice per arch, flag on, after the
-#                 two boots (default 0, none: a 3-minute slice can miss
-#                 the mix's coverage verdicts on arm64, docs/dev/soak.md;
-#                 pe kernel only)
+#                 two boots (default 3; 0: none; pe kernel only)
 #   TEST_CMDLINE  extra kernel command line for every boot
 #   KERNEL        the kernel to test: pe (default), or base/ctl, which
 #                 have no proxy execution (the flag is then absent, and
@@ -53,7 +51,7 @@ for a in $arches; do
 	(arch_setup "$a") || exit 2
 done
 export TORTURE_SECS=${TORTURE_SECS:-15}
-soak_min=${TEST_SOAK_MIN:-0}
+soak_min=${TEST_SOAK_MIN:-3}
 case "$soak_min" in
 '' | *[!0-9]*) usage_error "TEST_SOAK_MIN='$soak_min' is not a number of minutes (0: no soak)" ;;
 esac

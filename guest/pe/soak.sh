@@ -45,24 +45,34 @@ soak_stopped() {
 	[ -e "$SOAK/stop" ]
 }
 
-# soak_sleep SECS: sleep, but return early once the soak stops.  Its
-# counter has a name of its own: shell variables are global, and callers
-# count with n.
+# soak_now: whole seconds since boot, read without a fork.
+soak_now() {
+	read -r soak_up _ </proc/uptime
+	echo "${soak_up%.*}"
+}
+
+# soak_sleep SECS: sleep SECS seconds of the clock, but return early once
+# the soak stops.  It counts the clock, not its own steps: under the load a
+# "sleep 1" (a fork and exec) took about 5 s on arm64, and a 20 s slice
+# lasted 100 s.  Its variables have names of their own: shell variables
+# are global, and callers count with n.
 soak_sleep() {
-	slept=0
-	while [ "$slept" -lt "$1" ] && ! soak_stopped; do
+	soak_until=$(($(soak_now) + $1))
+	while [ "$(soak_now)" -lt "$soak_until" ] && ! soak_stopped; do
 		sleep 1
-		slept=$((slept + 1))
 	done
 }
 
 # The locktorture slices.  One PE-SOAK line per slice; $SOAK/torture
-# collects "<type> <verdict> <writes>" lines.
+# collects "<type> <verdict> <writes> <offlines>" lines.  The first round
+# of the three types runs whole even if the soak stops during it, so that
+# every type has a verdict however short the soak; t_soak sizes the
+# slices so that the round fits in the minutes.
 soak_torture() {
 	i=0
 	while ! soak_stopped; do
 		for type in mutex_lock ww_mutex_lock rtmutex_lock; do
-			soak_stopped && break
+			soak_stopped && [ "$i" -ge 3 ] && break
 			i=$((i + 1))
 			case "$type" in
 			mutex_lock) extra="nested_locks=3 rt_boost=1" ;;
@@ -85,7 +95,11 @@ soak_torture() {
 				soak_sleep 5
 				continue
 			fi
-			soak_sleep "$SOAK_SLICE"
+			if [ "$i" -le 3 ]; then
+				sleep "$SOAK_SLICE"
+			else
+				soak_sleep "$SOAK_SLICE"
+			fi
 			if ! timeout 300 modprobe -r locktorture; then
 				echo "$type rmmod-failed 0" >>"$SOAK/torture"
 				echo "PE-SOAK: torture type=$type slice=$i verdict=rmmod-failed"
@@ -122,7 +136,8 @@ soak_ww() {
 }
 
 # One pe_latency after another, pinned to CPU $1, every scenario and lock
-# kind in turn; $SOAK/lat.$1 holds "<runs> <failed> <disturbed>".  Under
+# kind in turn; $SOAK/lat/$1 holds "<runs> <failed> <disturbed>" (a
+# directory of its own: the verdict sums every file in it).  Under
 # the soak a run may not set up (its CPU goes offline under locktorture,
 # or its threads are not ready within 10 s): it exits 1 or 2, counts as
 # disturbed, and its reason goes to $SOAK/lat.why.  A run that hangs
@@ -146,17 +161,17 @@ soak_latency() {
 				n=$((n + 1))
 				rc=0
 				timeout 300 "$PE_BIN/pe_latency" -s "$s" -l "$l" -p one -c "$cpu" \
-					-n 10 -b 4000 >/dev/null 2>"$SOAK/lat.$cpu.err" || rc=$?
+					-n 10 -b 4000 >/dev/null 2>"$SOAK/laterr.$cpu" || rc=$?
 				case "$rc" in
 				0) ;;
 				1 | 2)
 					dis=$((dis + 1))
-					tail -n 1 "$SOAK/lat.$cpu.err" | sed 's/^pe_latency: [a-z-]*: //; s/[0-9][0-9]*/N/g' >>"$SOAK/lat.why" ;;
+					tail -n 1 "$SOAK/laterr.$cpu" | sed 's/^pe_latency: [a-z-]*: //; s/[0-9][0-9]*/N/g' >>"$SOAK/lat.why" ;;
 				*)
 					bad=$((bad + 1))
-					echo "PE-SOAK: latency cpu=$cpu scenario=$s lock=$l rc=$rc (hung or crashed): $(tail -n 1 "$SOAK/lat.$cpu.err")" ;;
+					echo "PE-SOAK: latency cpu=$cpu scenario=$s lock=$l rc=$rc (hung or crashed): $(tail -n 1 "$SOAK/laterr.$cpu")" ;;
 				esac
-				echo "$n $bad $dis" >"$SOAK/lat.$cpu"
+				echo "$n $bad $dis" >"$SOAK/lat/$cpu"
 			done
 		done
 	done
@@ -177,14 +192,16 @@ soak_stress() {
 }
 
 # The KUnit suite sched_proxy_soak (the workqueue-stall reproducer), run
-# again every minute through debugfs, when the kernel has it and it ran at
-# boot (the host passes its glob); $SOAK/kunit holds "<runs> <failed>".
+# again under the load through debugfs, when the kernel has it and it ran
+# at boot (the host passes its glob): once the load has had 10 s to start,
+# then every minute.  $SOAK/kunit holds "<runs> <failed>".
 SOAK_KUNIT=/sys/kernel/debug/kunit/sched_proxy_soak
 soak_kunit() {
 	n=0
 	bad=0
+	soak_sleep 10
 	while ! soak_stopped; do
-		soak_sleep 60
+		[ "$n" -gt 0 ] && soak_sleep 60
 		soak_stopped && break
 		n=$((n + 1))
 		echo run >"$SOAK_KUNIT/run"
@@ -249,7 +266,7 @@ sum3() {
 
 soak_minute() {
 	m=$1
-	lat=$(sumfile "$SOAK"/lat.[0-9]* | tr ' ' /)/$(sum3 "$SOAK"/lat.[0-9]*)
+	lat=$(sumfile "$SOAK"/lat/* | tr ' ' /)/$(sum3 "$SOAK"/lat/*)
 	ww=$(sumfile "$SOAK/ww" | tr ' ' /)
 	st=$(sumfile "$SOAK/stress")
 	echo "PE-SOAK: minute=$m/$pe_soak_min torture_slices=$(wc -l 2>/dev/null <"$SOAK/torture" || echo 0) ww_runs/failed=$ww latency_runs/failed/disturbed=$lat stress_runs=${st% *} loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -325,7 +342,7 @@ t_soak() {
 		[ -x "$PE_BIN/$b" ] || { result soak FAIL "$PE_BIN/$b missing"; return; }
 	done
 	rm -rf "$SOAK"
-	mkdir -p "$SOAK"
+	mkdir -p "$SOAK/lat"
 	SOAK_CPUS=$(grep -c ^processor /proc/cpuinfo)
 	SOAK_HOTPLUG=0
 	if [ "$SOAK_CPUS" -gt 1 ] && [ -w /sys/devices/system/cpu/cpu1/online ]; then
@@ -426,8 +443,8 @@ t_soak() {
 	else
 		result soak:ww_mutex FAIL "runs=${s% *} failed=${s#* }"
 	fi
-	s=$(sumfile "$SOAK"/lat.[0-9]*)
-	dis=$(sum3 "$SOAK"/lat.[0-9]*)
+	s=$(sumfile "$SOAK"/lat/*)
+	dis=$(sum3 "$SOAK"/lat/*)
 	sort "$SOAK/lat.why" 2>/dev/null | uniq -c | sort -rn | head -n 5 |
 		while read -r c why; do echo "PE-SOAK: latency disturbed $c times: $why"; done
 	if [ "${s% *}" -gt "$dis" ] && [ "${s#* }" = 0 ]; then
