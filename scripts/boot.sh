@@ -28,7 +28,8 @@
 #   -b          boot the benchmark image (initramfs.sh -b: adds perf)
 #   -d          dry run: print the QEMU command and exit
 # Environment:
-#   KERNEL, SMP (4), MEM (1G), ACCEL (auto|tcg|kvm; auto probes KVM once and
+#   KERNEL, SMP (4), SMT (threads per core: 1, the default, or 2, which
+#   makes the vCPUs pairs of SMT siblings, for core scheduling), MEM (1G), ACCEL (auto|tcg|kvm; auto probes KVM once and
 #   falls back to TCG), ICOUNT (TCG only: QEMU -icount argument, e.g.
 #   shift=auto), BOOT_TIMEOUT (hard kill of QEMU, seconds; default 900),
 #   PE_TIMEOUT (per-test timeout in the guest, default 300),
@@ -82,6 +83,17 @@ FLAVOUR=$2
 bd=$(build_dir "$ARCH" "$FLAVOUR" "$kernel")
 what=${what:-boot-$ARCH}
 smp=${SMP:-4}
+smt=${SMT:-1}
+case "$smp" in
+'' | *[!0-9]* | 0) usage_error "SMP='$smp' is not a number of CPUs" ;;
+esac
+case "$smt" in
+1) smp_arg=$smp ;;
+2)
+	[ $((smp % 2)) = 0 ] || usage_error "SMT=2 needs an even SMP, not $smp"
+	smp_arg="$smp,sockets=1,cores=$((smp / 2)),threads=2" ;;
+*) usage_error "SMT='$smt' is neither 1 nor 2" ;;
+esac
 mem=${MEM:-1G}
 hard=${BOOT_TIMEOUT:-900}
 silence=${SILENCE_TIMEOUT:-0}
@@ -184,7 +196,7 @@ else
 fi
 [ -n "$extra" ] && cmdline+=" $extra"
 
-qemu=("$QEMU" -M "$QEMU_MACHINE" "${accel_args[@]}" -smp "$smp" -m "$mem"
+qemu=("$QEMU" -M "$QEMU_MACHINE" "${accel_args[@]}" -smp "$smp_arg" -m "$mem"
 	"${QEMU_BIOS[@]}" -nodefaults -display none -monitor none -serial stdio
 	-no-reboot -kernel "$bd/$KIMAGE" -initrd "$initrd" -append "$cmdline")
 
@@ -206,7 +218,7 @@ printf '%q ' "${qemu[@]}" >"$out/qemu-cmd.sh"
 echo >>"$out/qemu-cmd.sh"
 cp "$bd/.config" "$out/config"
 release=$(cat "$bd/kernelrelease")
-log "booting $release ($ARCH-$FLAVOUR-$kernel, $accel, ${smp} CPUs) tests=$tests${glob:+ kunit=$glob}${extra:+ [$extra]}"
+log "booting $release ($ARCH-$FLAVOUR-$kernel, $accel, ${smp} CPUs$([ "$smt" = 2 ] && echo ", SMT pairs")) tests=$tests${glob:+ kunit=$glob}${extra:+ [$extra]}"
 log "results: $out"
 
 # progress: one line per guest test as it begins and ends, and per KUnit
@@ -306,6 +318,7 @@ fi
 	echo "RELEASE=$release"
 	echo "ACCEL=$accel"
 	echo "SMP=$smp"
+	echo "SMT=$smt"
 	echo "MEM=$mem"
 	echo "CMDLINE=$cmdline"
 	echo "KUNIT_GLOB=$glob"

@@ -12,6 +12,8 @@
 #      each running KUnit, the selftests, locktorture and test-ww_mutex,
 #      judged by judge.sh (a pass with a splat is a fail), which also
 #      checks the proxy execution state the guest reports
+#      and two more on SMT sibling vCPUs (SMT=2) for core scheduling
+#      (guest test coresched)
 #   5. per arch, if TEST_SOAK_MIN > 0 (default 3), a short soak (scripts/soak.sh)
 # Writes results/<stamp>-test/ (results.tsv, timing.tsv, summary.txt) and
 # ends with the line "N passed, N failed, N skipped".
@@ -147,6 +149,17 @@ for a in $arches; do
 			continue
 		fi
 		sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
+		# The same kernel on SMT sibling vCPUs, for core scheduling.
+		name=$a-coresched-$flag
+		run=$out/$name
+		step "boot-$name" env SMT=2 "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" \
+			-s "$want" -c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" \
+			-T info,coresched "$a" debug || true
+		if [ -f "$run/results.tsv" ]; then
+			sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
+		else
+			add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
+		fi
 	done
 	# A short soak of the same kernel with the flag on (make soak's mix).
 	if [ "$kernel" != pe ] || [ "$soak_min" = 0 ]; then

@@ -31,11 +31,13 @@ fail_reason() {
 	}' "$1"
 }
 
-# run_selftest SUITE BIN: run one kselftest binary and turn its TAP into
-# PE-RESULT lines.  A binary that crashes or prints no TAP fails.
+# run_selftest SUITE BIN [ARG...]: run one kselftest binary (with the
+# harness's ARGs, e.g. -v VARIANT) and turn its TAP into PE-RESULT lines.
+# A binary that crashes or prints no TAP fails.
 run_selftest() {
 	suite=$1
 	bin=$2
+	shift 2
 	name="selftest:$suite/$(basename "$bin")"
 	log=/tmp/selftest.$$.log
 	to=$pe_timeout
@@ -45,7 +47,7 @@ run_selftest() {
 	fi
 	echo "PE-BEGIN: $name timeout=${to}s"
 	rc=0
-	(cd "/opt/pe/selftests/$suite" && timeout "$to" "$bin") >"$log" 2>&1 || rc=$?
+	(cd "/opt/pe/selftests/$suite" && timeout "$to" "$bin" "$@") >"$log" 2>&1 || rc=$?
 	cat "$log"
 	echo "PE-END: $name rc=$rc"
 	ncase=$(grep -cE '^(not )?ok [0-9]+' "$log")

@@ -94,6 +94,10 @@
  *   PE_TRACE         1: write "pe_wait begin id=N" and "pe_wait end id=N
  *                    wall_us=W" to tracefs's trace_marker around each
  *                    wait, to find a long one in a trace (default 0)
+ *   PE_CORE_COOKIE   1: give every thread of the run one core-scheduling
+ *                    cookie (prctl(PR_SCHED_CORE)), so that donor and
+ *                    owner share it; on a kernel without core scheduling
+ *                    the variants are skipped (default 0)
  *
  * Needs root: SCHED_FIFO, negative nice values and SCHED_DEADLINE.
  */
@@ -106,6 +110,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -326,6 +331,7 @@ FIXTURE_SETUP(f_pos_lock)
 	struct pe_config cfg;
 	struct pe_run *run;
 	char where[160], why[2 * PATH_MAX];
+	bool ok = true;
 	int err;
 
 	pe_log_hook = ksft_log;
@@ -349,6 +355,19 @@ FIXTURE_SETUP(f_pos_lock)
 		SKIP(return, "the waiter apart from the owner needs two CPUs");
 	ASSERT_EQ(0, err) TH_LOG("no usable CPU (PE_CPU=%ld): %s",
 				 cfg.cpu, strerror(-err));
+
+	/*
+	 * One cookie for the thread group: the threads the run starts
+	 * inherit it.  The harness runs each variant in a child of its own.
+	 */
+	if (env_long("PE_CORE_COOKIE", 0, 0, 1, &ok) == 1) {
+		if (prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0,
+			  PR_SCHED_CORE_SCOPE_THREAD_GROUP, 0))
+			SKIP(return, "PE_CORE_COOKIE=1 but prctl(PR_SCHED_CORE_CREATE): %s (a kernel without CONFIG_SCHED_CORE, or no SMT)",
+			     strerror(errno));
+		ksft_print_msg("core scheduling: every thread of the run shares one cookie\n");
+	}
+	ASSERT_TRUE(ok) TH_LOG("bad PE_CORE_COOKIE");
 
 	if (scen->fair_server_window)
 		run->fair_server_ns = pe_read_fair_server(run->cpu, run->fair_server_src,
