@@ -27,7 +27,11 @@ t_coresched() {
 	echo "PE-INFO: coresched: cpu0 siblings $sib"
 	# shellcheck source=guest/pe/selftests.sh
 	. /opt/pe/selftests.sh
+	# This boot is meant for it: a skip (no SMT, no core scheduling, no
+	# tracefs) fails.
+	export PE_CORE_REQUIRED=1
 	run_selftest proxy_exec "$dir/pe_core_sched_test"
+	unset PE_CORE_REQUIRED
 	set --
 	for v in $CORESCHED_VARIANTS; do
 		set -- "$@" -v "$v"

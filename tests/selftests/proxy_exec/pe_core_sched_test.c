@@ -38,7 +38,9 @@
  * tracefs and the sched_switch event.  Needs root.
  *
  * Environment: PE_EXPECT (bounded|inversion) overrides the proxy state
- * read from debugfs, as in pe_inversion_test.
+ * read from debugfs, as in pe_inversion_test; PE_CORE_REQUIRED=1 turns
+ * those skips into failures (the coresched guest test sets it: its boot
+ * is meant to have all three).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -457,6 +459,15 @@ static void tracing_off(void)
 		write_str(trace_events[i], "0");
 }
 
+/* Skip, or fail with PE_CORE_REQUIRED=1. */
+#define CS_SKIP(fmt, ...) do {						\
+	const char *req = getenv("PE_CORE_REQUIRED");			\
+									\
+	if (req && !strcmp(req, "1"))					\
+		ASSERT_TRUE(false) TH_LOG(fmt " (PE_CORE_REQUIRED=1)", ##__VA_ARGS__); \
+	SKIP(return, fmt, ##__VA_ARGS__);				\
+} while (0)
+
 FIXTURE_SETUP(core_cookie)
 {
 	char tmpl[] = "/dev/shm/pe_core_sched.XXXXXX", mask[32];
@@ -466,14 +477,14 @@ FIXTURE_SETUP(core_cookie)
 	self->state = proxy_state();
 	ASSERT_LE(0, self->state) TH_LOG("the proxy execution state is unknown: set PE_EXPECT");
 	if (find_siblings(&c, &s))
-		SKIP(return, "no two SMT siblings in our affinity (QEMU: -smp N,threads=2)");
+		CS_SKIP("no two SMT siblings in our affinity (QEMU: -smp N,threads=2)");
 	if (prctl(PR_SCHED_CORE, PR_SCHED_CORE_GET, 0, PR_SCHED_CORE_SCOPE_THREAD,
 		  (unsigned long)&(unsigned long long){ 0 }))
-		SKIP(return, "no core scheduling: prctl(PR_SCHED_CORE): %s", strerror(errno));
+		CS_SKIP("no core scheduling: prctl(PR_SCHED_CORE): %s", strerror(errno));
 	if (access(TRACEFS "/trace", F_OK))
 		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
 	if (access(trace_events[0], W_OK))
-		SKIP(return, "no %s", trace_events[0]);
+		CS_SKIP("no %s", trace_events[0]);
 
 	r = calloc(1, sizeof(*r));
 	ASSERT_NE(NULL, r);
