@@ -152,8 +152,8 @@ for a in $arches; do
 		sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
 		# The same kernel on SMT sibling vCPUs, for core scheduling:
 		# only with TEST_CORESCHED=1 for now.  Core scheduling there
-		# trips a WARNING in its force-idle accounting about one boot in
-		# five, with the flag on and off alike (docs/dev/product-configs-plan.md).
+		# tripped a WARNING in its force-idle accounting in 2 of 13 x86_64
+		# boots, one with the flag off (docs/dev/product-configs-plan.md).
 		[ "${TEST_CORESCHED:-0}" = 1 ] || continue
 		name=$a-coresched-$flag
 		run=$out/$name

@@ -204,11 +204,27 @@ static unsigned long long cookie_of(pid_t tid)
 	return ck;
 }
 
-/* Every thread: publish its tid and wait for go. */
-static bool thread_start(struct cs_run *r, int id, int cpu)
+/*
+ * Every thread: take a cookie of its own, or @cookie_from's, then publish
+ * its tid (so a thread that shares its cookie finds it made) and wait for
+ * go.
+ */
+static bool thread_start(struct cs_run *r, int id, int cpu, pid_t cookie_from)
 {
 	uint64_t t0 = now_ns();
 
+	if (prctl(PR_SCHED_CORE, cookie_from ? PR_SCHED_CORE_SHARE_FROM : PR_SCHED_CORE_CREATE,
+		  cookie_from, PR_SCHED_CORE_SCOPE_THREAD, 0)) {
+		static const char * const what[T_NR][2] = {
+			[T_OWNER] = { "owner: PR_SCHED_CORE_CREATE" },
+			[T_WAITER] = { "waiter: PR_SCHED_CORE_CREATE" },
+			[T_SPINNER] = { "spinner: PR_SCHED_CORE_CREATE",
+					"spinner: PR_SCHED_CORE_SHARE_FROM the waiter" },
+		};
+
+		cs_fail(r, what[id][!!cookie_from]);
+		return false;
+	}
 	__atomic_store_n(&r->tid[id], (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	if (pin(cpu)) {
 		cs_fail(r, "pin");
@@ -230,12 +246,7 @@ static void *owner_fn(void *arg)
 {
 	struct cs_run *r = arg;
 
-	if (prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0,
-		  PR_SCHED_CORE_SCOPE_THREAD, 0)) {
-		cs_fail(r, "owner: PR_SCHED_CORE_CREATE");
-		return NULL;
-	}
-	if (!thread_start(r, T_OWNER, r->cpu))
+	if (!thread_start(r, T_OWNER, r->cpu, 0))
 		return NULL;
 	while (!atomic_load(&r->stop)) {
 		/* write() of a shared file holds its f_pos_lock throughout. */
@@ -255,12 +266,7 @@ static void *waiter_fn(void *arg)
 	struct cs_run *r = arg;
 	struct timespec next;
 
-	if (prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0,
-		  PR_SCHED_CORE_SCOPE_THREAD, 0)) {
-		cs_fail(r, "waiter: PR_SCHED_CORE_CREATE");
-		return NULL;
-	}
-	if (!thread_start(r, T_WAITER, r->cpu))
+	if (!thread_start(r, T_WAITER, r->cpu, 0))
 		return NULL;
 	if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
 		cs_fail(r, "waiter: SCHED_FIFO");
@@ -288,16 +294,13 @@ static void *spinner_fn(void *arg)
 	struct cs_run *r = arg;
 	volatile unsigned long n = 0;
 
+	pid_t waiter;
+
 	/* The waiter's cookie: it made it before it published its tid. */
-	while (!__atomic_load_n(&r->tid[T_WAITER], __ATOMIC_ACQUIRE) &&
+	while (!(waiter = __atomic_load_n(&r->tid[T_WAITER], __ATOMIC_ACQUIRE)) &&
 	       !atomic_load(&r->stop))
 		usleep(1000);
-	if (prctl(PR_SCHED_CORE, PR_SCHED_CORE_SHARE_FROM, r->tid[T_WAITER],
-		  PR_SCHED_CORE_SCOPE_THREAD, 0)) {
-		cs_fail(r, "spinner: PR_SCHED_CORE_SHARE_FROM the waiter");
-		return NULL;
-	}
-	if (!thread_start(r, T_SPINNER, r->sibling))
+	if (!waiter || !thread_start(r, T_SPINNER, r->sibling, waiter))
 		return NULL;
 	while (!atomic_load(&r->stop))
 		n++;
