@@ -475,7 +475,7 @@ static int task_cpu_of(pid_t pid, char *state)
 TEST_F(dl_partition, sleeper_charged_where_it_may_run)
 {
 	long long a_rest, a_part, b_rest, b_part, c_rest, c_part;
-	int i, status, cpu = -1;
+	int i, tries, status, cpu = -1;
 	char ok, state = '?';
 
 	/* The two root domains' totals with the partition and no task. */
@@ -485,19 +485,31 @@ TEST_F(dl_partition, sleeper_charged_where_it_may_run)
 	ASSERT_TRUE(dl_total_bw_cpu(self->cpu, &a_part)) TH_LOG("%s", bw_why);
 	ASSERT_EQ(part_set(self->part, "member"), 0);
 
-	self->pid = dl_sleeper(self->cpu, &self->all, &ok);
-	ASSERT_GE(self->pid, 0);
-	if (!ok)
-		SKIP(return, "SCHED_DEADLINE or affinity refused");
-	/* Asleep, and last on the partition's CPU. */
-	for (i = 0; i < 100; i++) {
-		cpu = task_cpu_of(self->pid, &state);
-		if (state == 'S')
+	/*
+	 * Asleep, and last on the partition's CPU.  The child checks its CPU
+	 * before it tells us and goes to sleep, and may be moved in between:
+	 * then start a new child (a dead one's bandwidth is off at once).
+	 */
+	for (tries = 0; tries < 5; tries++) {
+		self->pid = dl_sleeper(self->cpu, &self->all, &ok);
+		ASSERT_GE(self->pid, 0);
+		if (!ok)
+			SKIP(return, "SCHED_DEADLINE or affinity refused");
+		for (i = 0; i < 100; i++) {
+			cpu = task_cpu_of(self->pid, &state);
+			if (state == 'S')
+				break;
+			usleep(10000);
+		}
+		ASSERT_EQ(state, 'S') TH_LOG("the deadline child is in state %c, not asleep", state);
+		if (cpu == self->cpu)
 			break;
-		usleep(10000);
+		ksft_print_msg("the deadline child sleeps on cpu %d, not %d: again\n", cpu, self->cpu);
+		kill(self->pid, SIGKILL);
+		ASSERT_EQ(waitpid(self->pid, &status, 0), self->pid);
+		self->pid = 0;
 	}
-	ASSERT_EQ(state, 'S') TH_LOG("the deadline child is in state %c, not asleep", state);
-	ASSERT_EQ(cpu, self->cpu) TH_LOG("the deadline child sleeps on cpu %d, not %d", cpu, self->cpu);
+	ASSERT_EQ(cpu, self->cpu) TH_LOG("the deadline child sleeps on cpu %d, not %d, %d times", cpu, self->cpu, tries);
 
 	ASSERT_EQ(part_set(self->part, "root"), 0);
 	ASSERT_TRUE(dl_total_bw_cpu(self->other, &b_rest)) TH_LOG("%s", bw_why);
