@@ -64,8 +64,8 @@
 
 #include "kselftest_harness.h"
 
-#define NSEC_PER_MSEC		1000000ULL
-#define NSEC_PER_SEC		1000000000ULL
+/* Constants and paths only: this program does not link the engine. */
+#include "pe_engine.h"
 
 #define RUN_NS			(4 * NSEC_PER_SEC)
 #define WAITER_PERIOD_NS	(40 * NSEC_PER_MSEC)
@@ -77,7 +77,6 @@
 #define READY_TIMEOUT_NS	(10 * NSEC_PER_SEC)
 
 #define TRACEFS			"/sys/kernel/tracing"
-#define PE_STATE_FILE		"/sys/kernel/debug/sched/proxy_exec"
 #define TRACE_BUF_KB		"8192"
 
 #ifndef PR_SCHED_CORE
@@ -435,7 +434,7 @@ static int proxy_state(void)
 	if (env && !strcmp(env, "inversion"))
 		return 0;
 	if (read_small(PE_STATE_FILE, buf, sizeof(buf)))
-		return access("/sys/kernel/debug/sched", F_OK) ? -1 : 0;
+		return access(DEBUGFS_SCHED_DIR, F_OK) ? -1 : 0;
 	return buf[0] == '1';
 }
 
@@ -458,7 +457,7 @@ static void tracing_off(void)
 	size_t i;
 
 	write_str(TRACEFS "/tracing_on", "0");
-	for (i = 0; i < sizeof(trace_events) / sizeof(trace_events[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(trace_events); i++)
 		write_str(trace_events[i], "0");
 }
 
