@@ -10,7 +10,7 @@ CMDLINE ?=
 TESTS ?= info
 KUNIT_GLOB ?= $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' tests/kunit/filter | head -n 1)
 export KERNEL KSRC WORK RESULTS JOBS FRAGMENTS V FORCE BASE ACCEL SMP MEM
-export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES TEST_CMDLINE
+export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES TEST_CMDLINE TEST_PREEMPT TEST_CORESCHED TEST_SCX SMT
 export BENCH_QUICK BENCH_ROUNDS BENCH_LAT BENCH_OVH BENCH_REPS BENCH_SECS
 export BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT BENCH_XCPU_ICOUNT BENCH_CONTROL BENCH_LAT_SMP BENCH_OVH_SMP ALLOWANCE_US
 export SOAK_MIN SOAK_PROXY SOAK_SEED SOAK_SLICE SILENCE_TIMEOUT
@@ -20,10 +20,10 @@ S := scripts
 .DEFAULT_GOAL := help
 .PHONY: help deps fetch apply unapply export check-sync prepare config build \
 	initramfs selftests-build boot shell kunit selftest torture soak judge check \
-	check-bisect test demo bench clean distclean
+	check-bisect check-configs test demo bench clean distclean
 
 help: ## Show this help
-	@echo "Usage: make <target> [ARCH=x86_64|arm64] [FLAVOUR=debug|perf] [KERNEL=pe|base|ctl] [VAR=...]"
+	@echo "Usage: make <target> [ARCH=x86_64|arm64] [FLAVOUR=debug|perf|kasan|scx] [KERNEL=pe|base|ctl] [VAR=...]"
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk -F':.*## ' '{ printf "  %-16s %s\n", $$1, $$2 }'
@@ -94,6 +94,9 @@ check: fetch ## checkpatch --strict, shellcheck, apply check, check-sync
 
 check-bisect: fetch ## Build every patch of the series with the option off and on
 	$(S)/check-bisect.sh $(ARCH)
+
+check-configs: apply ## Compile what the series touches under Debian's distro configs and an arm64 sched_ext config (CONFIGS=...)
+	$(S)/check-configs.sh $(CONFIGS)
 
 test: ## Everything CI runs; ends with "N passed, N failed"
 	$(S)/test.sh

@@ -56,6 +56,8 @@ for t in make gcc flex bison bc cpio gzip perl; do
 	need_tool "$t" "$t"
 done
 PATH=$PATH:/sbin:/usr/sbin need_tool depmod kmod
+# sched_ext needs the kernel's BTF, which pahole makes at link time.
+[ "$FLAVOUR" != scx ] || need_tool pahole dwarves
 [ -f /usr/include/libelf.h ] || die "missing libelf headers; install them with 'apt-get install libelf-dev' (or run 'make deps')"
 [ -f /usr/include/openssl/ssl.h ] || die "missing OpenSSL headers; install them with 'apt-get install libssl-dev' (or run 'make deps')"
 
@@ -84,6 +86,16 @@ do_build() {
 		die "build of $ARCH-$FLAVOUR-$tag failed; see $out/build.log"
 	fi
 	"${mk[@]}" -s kernelrelease >"$out/kernelrelease"
+	# The scx flavour's guest loads the tree's example BPF scheduler; it
+	# travels in the modules image.
+	if [ "$FLAVOUR" = scx ]; then
+		if [ "$ARCH" = x86_64 ]; then
+			"$TOP/scripts/scx-tools.sh" "$out" "$out/modroot" ||
+				die "build of $ARCH-$FLAVOUR-$tag: scx_simple failed"
+		else
+			warn "no scx_simple for $ARCH (x86_64 only): its guest test scx will fail"
+		fi
+	fi
 	(cd "$out/modroot" && find . | sort | cpio -o -H newc --reproducible --quiet) |
 		gzip -n >"$out/modules.cpio.gz.tmp"
 	mv "$out/modules.cpio.gz.tmp" "$out/modules.cpio.gz"

@@ -42,6 +42,9 @@ pkgs=(
 	shellcheck python3-ply
 	# make bench: plots
 	gnuplot-nox
+	# sched_ext: the kernel's BTF (pahole), the example BPF scheduler
+	# (bookworm's default clang is too old), make check-configs' arm64 config
+	dwarves clang-19
 )
 command -v dpkg-query >/dev/null 2>&1 || die "this is not a Debian system (no dpkg-query); install the equivalent of: ${pkgs[*]}"
 missing=()

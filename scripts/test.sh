@@ -13,7 +13,15 @@
 #      judged by judge.sh (a pass with a splat is a fail), which also
 #      checks the proxy execution state the guest reports
 #      and, with TEST_CORESCHED=1, two more on SMT sibling vCPUs (SMT=2)
-#      for core scheduling (guest test coresched)
+#      for core scheduling (guest test coresched).  These boots name
+#      preempt=full, the config's default model, so the guest checks it
+#   4b. per arch, for each model in TEST_PREEMPT, one more boot with the
+#      flag on and preempt=<model> (the kernels are PREEMPT_DYNAMIC):
+#      the same tests, and the guest checks the model took
+#   4c. x86_64, with TEST_SCX=1 (the default): the scx flavour (sched_ext,
+#      scx_simple) built and booted with the flag on and off, guest test
+#      scx: the selftest and locktorture with the BPF scheduler loaded,
+#      then unloaded
 #   5. per arch, if TEST_SOAK_MIN > 0 (default 3), a short soak (scripts/soak.sh)
 # Writes results/<stamp>-test/ (results.tsv, timing.tsv, summary.txt) and
 # ends with the line "N passed, N failed, N skipped".
@@ -26,6 +34,9 @@
 #   TEST_SOAK_MIN minutes of the soak slice per arch, flag on, after the
 #                 two boots (default 3; 0: none; pe kernel only)
 #   TEST_CORESCHED 1: add the core-scheduling boots (default 0, see step 4)
+#   TEST_SCX      1 (default): the sched_ext boots of step 4c; 0: none
+#   TEST_PREEMPT  preemption models of step 4b (default "none voluntary";
+#                 "" for no extra boots)
 #   TEST_CMDLINE  extra kernel command line for every boot
 #   KERNEL        the kernel to test: pe (default), or base/ctl, which
 #                 have no proxy execution (the flag is then absent, and
@@ -59,6 +70,13 @@ case "$soak_min" in
 '' | *[!0-9]*) usage_error "TEST_SOAK_MIN='$soak_min' is not a number of minutes (0: no soak)" ;;
 esac
 soak_min=$((10#$soak_min))
+preempt_models=${TEST_PREEMPT-none voluntary}
+for m in $preempt_models; do
+	case "$m" in
+	none | voluntary | full) ;;
+	*) usage_error "TEST_PREEMPT: unknown preemption model '$m'; use none, voluntary or full" ;;
+	esac
+done
 glob=${KUNIT_GLOB:-$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/tests/kunit/filter" | head -n 1)}
 [ -n "$glob" ] || die "no KUnit filter in tests/kunit/filter"
 
@@ -143,7 +161,7 @@ for a in $arches; do
 		name=$a-$flag
 		run=$out/$name
 		step "boot-$name" "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" -s "$want" \
-			-c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
+			-c "sched_proxy_exec=$val preempt=full${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
 			-T info,selftests,torture,ww_mutex "$a" debug || true
 		if [ ! -f "$run/results.tsv" ]; then
 			add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
@@ -158,7 +176,7 @@ for a in $arches; do
 		name=$a-coresched-$flag
 		run=$out/$name
 		step "boot-$name" env SMT=2 "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" \
-			-s "$want" -c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" \
+			-s "$want" -c "sched_proxy_exec=$val preempt=full${TEST_CMDLINE:+ $TEST_CMDLINE}" \
 			-T info,coresched "$a" debug || true
 		if [ -f "$run/results.tsv" ]; then
 			sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
@@ -166,6 +184,42 @@ for a in $arches; do
 			add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
 		fi
 	done
+	# The other preemption models, flag on: the flag-off boots above
+	# already show that the tests see the inversion without it.
+	for m in $preempt_models; do
+		name=$a-preempt-$m-on
+		run=$out/$name
+		step "boot-$name" "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" -s "$want_on" \
+			-c "sched_proxy_exec=1 preempt=$m${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
+			-T info,selftests,torture,ww_mutex "$a" debug || true
+		if [ -f "$run/results.tsv" ]; then
+			sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
+		else
+			add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
+		fi
+	done
+	# sched_ext: its own flavour (BPF, BTF), and scx_simple, x86_64 only.
+	if [ "$a" = x86_64 ] && [ "$kernel" = pe ] && [ "${TEST_SCX:-1}" = 1 ]; then
+		if step "build-$a-scx" "$TOP/scripts/build.sh" -K "$kernel" "$a" scx; then
+			add "build:$a-scx" PASS "$(cat "$(build_dir "$a" scx "$kernel")/build-seconds")s"
+			for flag in on off; do
+				val=1
+				[ "$flag" = off ] && val=0
+				name=$a-scx-$flag
+				run=$out/$name
+				step "boot-$name" "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" -s "$flag" \
+					-c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" \
+					-T info,scx "$a" scx || true
+				if [ -f "$run/results.tsv" ]; then
+					sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
+				else
+					add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
+				fi
+			done
+		else
+			add "build:$a-scx" FAIL "$(grep -m1 'error' "$out/build-$a-scx.log" || tail -n 1 "$out/build-$a-scx.log")"
+		fi
+	fi
 	# A short soak of the same kernel with the flag on (make soak's mix).
 	if [ "$kernel" != pe ] || [ "$soak_min" = 0 ]; then
 		continue

@@ -22,4 +22,32 @@ t_info() {
 	echo "PE-INFO: clockevent: $(cat "$ce" 2>/dev/null || echo '?'), clocksource: $(cat "$cs" 2>/dev/null || echo '?'), high resolution timers on $hres of $(grep -c ^processor /proc/cpuinfo) cpus"
 	dmesg | grep -E 'APIC timer disabled|not switch to high resolution' | sed 's/^/PE-INFO: dmesg: /'
 	result info PASS "release=$(uname -r) proxy_exec=$(pe_state)"
+	t_info_preempt
+}
+
+# The preemption model in effect, e.g. "none voluntary (full)", and with
+# preempt=MODEL on the command line a check that it took: a
+# PREEMPT_DYNAMIC kernel ignores a model it does not know, and one without
+# PREEMPT_DYNAMIC ignores the parameter altogether.
+t_info_preempt() {
+	f=/sys/kernel/debug/sched/preempt
+	models='?'
+	[ -r "$f" ] && models=$(cat "$f")
+	active=$(echo "$models" | sed -n 's/.*(\([a-z]*\)).*/\1/p')
+	echo "PE-INFO: preemption model: ${active:-fixed at build} ($models)"
+	want=
+	read -r line </proc/cmdline
+	for w in $line; do
+		case "$w" in
+		preempt=*) want=${w#preempt=} ;;
+		esac
+	done
+	[ -n "$want" ] || return 0
+	if [ "$active" = "$want" ]; then
+		result info-preempt PASS "preempt=$active"
+	elif [ ! -r "$f" ]; then
+		result info-preempt FAIL "preempt=$want asked, but $f is absent (no PREEMPT_DYNAMIC?)"
+	else
+		result info-preempt FAIL "preempt=$want asked, the kernel runs '$models'"
+	fi
 }

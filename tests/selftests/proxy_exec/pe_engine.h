@@ -210,6 +210,8 @@ struct pe_proxy_stats {
 	long chain_broken;	/* or the chain was a cycle or too long */
 	long returns;		/* woken where they may not run, sent back */
 	long migrations;	/* donors moved to the CPU of the owner */
+	long cookie;		/* fallbacks: core-scheduling cookie mismatch, */
+	long ext;		/* or a BPF scheduler's donor or owner */
 };
 
 struct pe_run {

@@ -75,7 +75,12 @@
  *   PE_EXPECT        bounded|inversion: override the state read from
  *                    /sys/kernel/debug/sched/proxy_exec ("1" means bounded;
  *                    "0", or no such file in debugfs's sched directory,
- *                    means inversion; without that directory: SKIP)
+ *                    means inversion; without that directory: SKIP).
+ *                    ext: a BPF scheduler (sched_ext) schedules the owner,
+ *                    which then never runs on the waiter's context: the
+ *                    kernel must count no proxy run and no donor move,
+ *                    and the waiter must still get the lock; the waits
+ *                    themselves are not judged
  *   PE_ALLOWANCE_US  bound slack: max wait <= 2 * cs / waiter share + this
  *                    (default 40000)
  *   PE_SAMPLES       waits to collect per variant (default 50)
@@ -142,6 +147,13 @@ struct pe_limits {
 enum pe_mode {
 	PE_MODE_BOUNDED,
 	PE_MODE_INVERSION,
+	PE_MODE_EXT,
+};
+
+static const char *const pe_mode_names[] = {
+	[PE_MODE_BOUNDED]	= "bounded",
+	[PE_MODE_INVERSION]	= "inversion",
+	[PE_MODE_EXT]		= "ext",
 };
 
 /* Engine diagnostics as TAP comments, like ksft_print_msg(). */
@@ -210,8 +222,10 @@ static int read_mode(enum pe_mode *mode, char *src, size_t len)
 			*mode = PE_MODE_BOUNDED;
 		else if (!strcmp(env, "inversion"))
 			*mode = PE_MODE_INVERSION;
+		else if (!strcmp(env, "ext"))
+			*mode = PE_MODE_EXT;
 		else {
-			snprintf(src, len, "PE_EXPECT='%s' is neither 'bounded' nor 'inversion'", env);
+			snprintf(src, len, "PE_EXPECT='%s' is none of 'bounded', 'inversion' and 'ext'", env);
 			return -EINVAL;
 		}
 		snprintf(src, len, "PE_EXPECT=%s", env);
@@ -378,8 +392,7 @@ FIXTURE_SETUP(f_pos_lock)
 	if (err)
 		SKIP(return, "no tmpfs scratch file: %s", strerror(-err));
 
-	ksft_print_msg("mode=%s (%s)\n",
-		       self->mode == PE_MODE_BOUNDED ? "bounded" : "inversion",
+	ksft_print_msg("mode=%s (%s)\n", pe_mode_names[self->mode],
 		       self->mode_src);
 	ksft_print_msg("scratch file on %s; owner writes %ld KiB\n", where,
 		       cfg.write_kib);
@@ -433,7 +446,7 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 	ASSERT_TRUE(started && !atomic_load(&run->err_set))
 		TH_LOG("%s", run->err_msg);
 
-	mode = self->mode == PE_MODE_BOUNDED ? "bounded" : "inversion";
+	mode = pe_mode_names[self->mode];
 	cs_us = pe_to_us(run->cs_cpu_ns);
 	share = scen->donor_share_pct ? scen->donor_share_pct : 100;
 	bound_us = 2 * cs_us * 100 / share + (uint64_t)self->lim.allowance_us +
@@ -496,13 +509,13 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		       (unsigned long long)p50_us, (unsigned long long)p99_us,
 		       capped ? ">= " : "", (unsigned long long)max_us,
 		       over, (unsigned long long)bound_us, capped);
-	ksft_print_msg("PE-STAT variant=%s mode=%s cs_us=%llu n=%zu p50_us=%llu p99_us=%llu max_us=%llu over_us=%llu over=%zu capped=%zu waiter_pinned=%d partition=%d proxy_runs=%ld owner_sleeping=%ld owner_remote=%ld chain_broken=%ld returns=%ld migrations=%ld\n",
+	ksft_print_msg("PE-STAT variant=%s mode=%s cs_us=%llu n=%zu p50_us=%llu p99_us=%llu max_us=%llu over_us=%llu over=%zu capped=%zu waiter_pinned=%d partition=%d proxy_runs=%ld owner_sleeping=%ld owner_remote=%ld chain_broken=%ld returns=%ld migrations=%ld cookie=%ld ext=%ld\n",
 		       variant->name, mode, (unsigned long long)cs_us, run->n,
 		       (unsigned long long)p50_us, (unsigned long long)p99_us,
 		       (unsigned long long)max_us, (unsigned long long)bound_us,
 		       over, capped, run->waiter_pinned, run->part.active,
 		       ps.valid ? ps.runs : -1, ps.owner_sleeping, ps.owner_remote,
-		       ps.chain_broken, ps.returns, ps.migrations);
+		       ps.chain_broken, ps.returns, ps.migrations, ps.cookie, ps.ext);
 	if (!ps.valid)
 		ksft_print_msg("no %s: the kernel has no proxy counters to check\n",
 			       PE_STATS_FILE);
@@ -528,6 +541,15 @@ TEST_F_TIMEOUT(f_pos_lock, wait_bounded_iff_proxy_exec, TEST_TIMEOUT_S)
 		if (ps.valid && variant->place == PE_PLACE_APART && run->waiter_pinned)
 			EXPECT_GT(ps.migrations, 0)
 				TH_LOG("the kernel counted no donor move to cpu %d", run->cpu);
+	} else if (self->mode == PE_MODE_EXT) {
+		/* A BPF scheduler's task neither lends nor receives. */
+		if (ps.valid)
+			EXPECT_EQ(0, ps.runs + ps.migrations)
+				TH_LOG("the kernel counted %ld proxy runs and %ld donor moves for an owner of the BPF scheduler",
+				       ps.runs, ps.migrations);
+		EXPECT_GE(run->n, (size_t)1)
+			TH_LOG("the waiter never got the lock in %.1f s",
+			       run->sampling_ns / 1e9);
 	} else {
 		/* With the flag off the kernel must not have proxied at all. */
 		if (ps.valid)

@@ -112,12 +112,17 @@ bool pe_read_proxy_stats(int cpu, struct pe_proxy_stats *st)
 		int n;
 
 		memset(&r, 0, sizeof(r));
-		/* A kernel without donor migration has the first five. */
+		/*
+		 * A kernel without donor migration has the first five, one
+		 * without core scheduling or sched_ext support the first
+		 * seven or eight.
+		 */
 		n = sscanf(line,
-			   "cpu%d runs %ld owner_sleeping %ld owner_remote %ld chain_broken %ld returns %ld migrations %ld",
+			   "cpu%d runs %ld owner_sleeping %ld owner_remote %ld chain_broken %ld returns %ld migrations %ld cookie %ld ext %ld",
 			   &c, &r.runs, &r.owner_sleeping, &r.owner_remote,
-			   &r.chain_broken, &r.returns, &r.migrations);
-		if (n != 5 && n != 7)
+			   &r.chain_broken, &r.returns, &r.migrations, &r.cookie,
+			   &r.ext);
+		if (n != 5 && n < 7)
 			continue;
 		if (cpu != PE_ALL_CPUS && c != cpu)
 			continue;
@@ -128,6 +133,8 @@ bool pe_read_proxy_stats(int cpu, struct pe_proxy_stats *st)
 		st->chain_broken += r.chain_broken;
 		st->returns += r.returns;
 		st->migrations += r.migrations;
+		st->cookie += r.cookie;
+		st->ext += r.ext;
 	}
 	fclose(f);
 	return st->valid;
