@@ -13,6 +13,9 @@
 #   debian-arm64   Debian's 6.12 arm64 distro config (config.arm64_none_arm64)
 #   arm64-scx      the base tree's arm64 defconfig plus SCHED_CLASS_EXT
 #                  (with BPF, BTF) and PREEMPT
+#   debian-amd64-rt  Debian's PREEMPT_RT config, where the option cannot
+#                  be set: not in the default set; it shows the one-line
+#                  failure that names the dependency that blocks it
 #
 # Each config is built three times, out of tree under work/check-configs/:
 # the base tree ("base"), the series with CONFIG_SCHED_PROXY_EXEC=n
@@ -26,7 +29,8 @@
 # the pinned base's version is used when the mirror still has it.
 #
 # Usage: scripts/check-configs.sh [-h] [-o FILE] [CONFIG...]
-#   CONFIG   debian-amd64, debian-arm64, arm64-scx (default: all three)
+#   CONFIG   debian-amd64, debian-arm64, arm64-scx (default: these three),
+#            debian-amd64-rt
 #   -o FILE  also write the verdicts as TSV (name, PASS/FAIL, detail)
 # Environment: JOBS (default nproc), KSRC, WORK.
 # Exit codes: 0 all passed, 1 a failure, 2 bad usage.
@@ -47,9 +51,9 @@ while getopts ho: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-all_configs=(debian-amd64 debian-arm64 arm64-scx)
+all_configs=(debian-amd64 debian-arm64 arm64-scx debian-amd64-rt)
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=("${all_configs[@]}")
+[ ${#configs[@]} -gt 0 ] || configs=(debian-amd64 debian-arm64 arm64-scx)
 for c in "${configs[@]}"; do
 	case " ${all_configs[*]} " in
 	*" $c "*) ;;
@@ -248,6 +252,9 @@ check_config() {
 	debian-arm64)
 		arch_setup arm64
 		seed=$(debian_config arm64 config.arm64_none_arm64) ;;
+	debian-amd64-rt)
+		arch_setup x86_64
+		seed=$(debian_config amd64 config.amd64_rt_amd64) ;;
 	arm64-scx)
 		arch_setup arm64
 		need_tool pahole dwarves
@@ -264,6 +271,17 @@ check_config() {
 	esac
 	[ -n "$CROSS_COMPILE" ] && need_tool "${CROSS_COMPILE}gcc" "$CC_PKG"
 	cc_setup
+	# First whether the option can be set at all: nothing to compile if not.
+	local probe=$top_out/$name-probe
+	mkdir -p "$probe"
+	cp "$seed" "$probe/.config"
+	"$KSRC/scripts/config" --file "$probe/.config" --enable SCHED_PROXY_EXEC
+	kmake "$KSRC" "$probe" olddefconfig >"$probe/config.log" 2>&1 ||
+		die "$name: olddefconfig failed (log: $probe/config.log)"
+	if ! grep -qx 'CONFIG_SCHED_PROXY_EXEC=y' "$probe/.config"; then
+		verdict "$name" FAIL "$(blocker "$probe/.config")"
+		return
+	fi
 	local v
 	for v in base off on; do
 		variant "$name" "$seed" "$v"

@@ -5,6 +5,10 @@
 # guest whose vCPUs are SMT siblings (boot.sh with SMT=2).  Sourced by
 # /init, whose result() it uses.
 #
+#   - pe_core_forceidle_test (base kernel core scheduling, no proxy
+#     execution): an idle sibling whose idle task kept a fair server
+#     pointer must not force the core idle and starve tasks with a
+#     cookie (schedstats on, so the kernel's forced idle warning shows);
 #   - pe_core_sched_test: owner and waiter with different core-scheduling
 #     cookies on one CPU, a task with the waiter's cookie on its sibling:
 #     the owner never runs on the waiter's context beside it, and the
@@ -30,6 +34,8 @@ t_coresched() {
 	# This boot is meant for it: a skip (no SMT, no core scheduling, no
 	# tracefs) fails.
 	export PE_CORE_REQUIRED=1
+	# First: the kernel warns once a boot, and this test looks for it.
+	run_selftest proxy_exec "$dir/pe_core_forceidle_test"
 	run_selftest proxy_exec "$dir/pe_core_sched_test"
 	unset PE_CORE_REQUIRED
 	set --
