@@ -56,8 +56,9 @@ for t in make gcc flex bison bc cpio gzip perl; do
 	need_tool "$t" "$t"
 done
 PATH=$PATH:/sbin:/usr/sbin need_tool depmod kmod
-# sched_ext needs the kernel's BTF, which pahole makes at link time.
-[ "$FLAVOUR" != scx ] || need_tool pahole dwarves
+# The x86_64 debug kernels have sched_ext, which needs the kernel's BTF:
+# pahole makes it at link time.  Without it DEBUG_INFO_BTF would not stick.
+need_tool pahole dwarves
 [ -f /usr/include/libelf.h ] || die "missing libelf headers; install them with 'apt-get install libelf-dev' (or run 'make deps')"
 [ -f /usr/include/openssl/ssl.h ] || die "missing OpenSSL headers; install them with 'apt-get install libssl-dev' (or run 'make deps')"
 
@@ -86,15 +87,11 @@ do_build() {
 		die "build of $ARCH-$FLAVOUR-$tag failed; see $out/build.log"
 	fi
 	"${mk[@]}" -s kernelrelease >"$out/kernelrelease"
-	# The scx flavour's guest loads the tree's example BPF scheduler; it
-	# travels in the modules image.
-	if [ "$FLAVOUR" = scx ]; then
-		if [ "$ARCH" = x86_64 ]; then
-			"$TOP/scripts/scx-tools.sh" "$out" "$out/modroot" ||
-				die "build of $ARCH-$FLAVOUR-$tag: scx_simple failed"
-		else
-			warn "no scx_simple for $ARCH (x86_64 only): its guest test scx will fail"
-		fi
+	# A kernel with sched_ext gets the tree's example BPF scheduler, for
+	# the guest test scx; it travels in the modules image (x86_64 only).
+	if [ "$ARCH" = x86_64 ] && grep -qx 'CONFIG_SCHED_CLASS_EXT=y' "$out/.config"; then
+		"$TOP/scripts/scx-tools.sh" "$out" "$out/modroot" ||
+			die "build of $ARCH-$FLAVOUR-$tag: scx_simple failed"
 	fi
 	(cd "$out/modroot" && find . | sort | cpio -o -H newc --reproducible --quiet) |
 		gzip -n >"$out/modules.cpio.gz.tmp"

@@ -8,7 +8,7 @@
 #   KSRC      kernel git tree (default: $WORK/linux)
 #   RESULTS   results folder (default: <repo>/results)
 #   ARCH      x86_64 or arm64 (validated by arch_setup)
-#   FLAVOUR   debug, perf, kasan or scx (validated by flavour_check)
+#   FLAVOUR   debug, perf or kasan (validated by flavour_check)
 #   KERNEL    pe, base or ctl (validated by kernel_check; default pe)
 #   V         V=1 echoes commands
 
@@ -112,18 +112,16 @@ arch_setup() {
 
 flavour_check() {
 	case "${1:-}" in
-	debug | perf | kasan | scx) ;;
-	*) die "unknown FLAVOUR '${1:-}'; use FLAVOUR=debug, FLAVOUR=perf, FLAVOUR=kasan or FLAVOUR=scx" ;;
+	debug | perf | kasan) ;;
+	*) die "unknown FLAVOUR '${1:-}'; use FLAVOUR=debug, FLAVOUR=perf or FLAVOUR=kasan" ;;
 	esac
 }
 
 # flavour_fragments FLAVOUR: the fragment stems FLAVOUR merges, in order
-# (kasan is the debug flavour plus KASAN, scx the debug flavour plus
-# sched_ext).
+# (kasan is the debug flavour plus KASAN).
 flavour_fragments() {
 	case "$1" in
 	kasan) echo debug kasan ;;
-	scx) echo debug scx ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -4,10 +4,10 @@
 # scx-tools.sh - build the base tree's example BPF scheduler for the guest.
 #
 # Builds tools/sched_ext/scx_simple of the kernel tree against the BTF of
-# a kernel built with sched_ext (the scx flavour), and installs it as
-# DEST/opt/pe/scx/scx_simple.  build.sh calls it for the scx flavour and
-# puts DEST into the build's modules image, so every boot of that kernel
-# has it (guest test scx).
+# a kernel built with sched_ext (the x86_64 debug flavour has it), and
+# installs it as DEST/opt/pe/scx/scx_simple.  build.sh calls it for such
+# a kernel and puts DEST into the build's modules image, so every boot of
+# that kernel has it (guest test scx).
 #
 # The BPF side needs a newer clang than bookworm's default (14): Debian's
 # clang-19.  The program is linked statically (libbpf from the tree,
@@ -46,7 +46,7 @@ for f in /usr/lib/x86_64-linux-gnu/libelf.a /usr/lib/x86_64-linux-gnu/libz.a; do
 	[ -f "$f" ] || die "missing $f for the static link; install libelf-dev and zlib1g-dev (or run 'make deps')"
 done
 grep -qx 'CONFIG_SCHED_CLASS_EXT=y' "$bd/.config" 2>/dev/null ||
-	die "$bd is not a kernel with sched_ext (CONFIG_SCHED_CLASS_EXT); build FLAVOUR=scx"
+	die "$bd is not a kernel with sched_ext (CONFIG_SCHED_CLASS_EXT)"
 [ -s "$bd/vmlinux" ] || die "no $bd/vmlinux to take the BTF from; build the kernel first"
 
 out=$bd/sched_ext-tools

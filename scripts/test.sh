@@ -18,9 +18,10 @@
 #   4b. per arch, for each model in TEST_PREEMPT, one more boot with the
 #      flag on and preempt=<model> (the kernels are PREEMPT_DYNAMIC):
 #      the same tests, and the guest checks the model took
-#   4c. x86_64, with TEST_SCX=1 (the default): the scx flavour (sched_ext,
-#      scx_simple) built and booted with the flag on and off, guest test
-#      scx: the selftest and locktorture with the BPF scheduler loaded,
+#   4c. x86_64, with TEST_SCX=1 (the default): the same kernel (its x86_64
+#      debug config has sched_ext; build.sh adds scx_simple) booted with
+#      the flag on and off, guest test scx: the selftest and locktorture
+#      with the BPF scheduler loaded,
 #      then unloaded
 #   5. per arch, if TEST_SOAK_MIN > 0 (default 3), a short soak (scripts/soak.sh)
 # Writes results/<stamp>-test/ (results.tsv, timing.tsv, summary.txt) and
@@ -198,27 +199,22 @@ for a in $arches; do
 			add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
 		fi
 	done
-	# sched_ext: its own flavour (BPF, BTF), and scx_simple, x86_64 only.
+	# sched_ext: the x86_64 debug kernel has it, and scx_simple.
 	if [ "$a" = x86_64 ] && [ "$kernel" = pe ] && [ "${TEST_SCX:-1}" = 1 ]; then
-		if step "build-$a-scx" "$TOP/scripts/build.sh" -K "$kernel" "$a" scx; then
-			add "build:$a-scx" PASS "$(cat "$(build_dir "$a" scx "$kernel")/build-seconds")s"
-			for flag in on off; do
-				val=1
-				[ "$flag" = off ] && val=0
-				name=$a-scx-$flag
-				run=$out/$name
-				step "boot-$name" "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" -s "$flag" \
-					-c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" \
-					-T info,scx "$a" scx || true
-				if [ -f "$run/results.tsv" ]; then
-					sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
-				else
-					add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
-				fi
-			done
-		else
-			add "build:$a-scx" FAIL "$(grep -m1 'error' "$out/build-$a-scx.log" || tail -n 1 "$out/build-$a-scx.log")"
-		fi
+		for flag in on off; do
+			val=1
+			[ "$flag" = off ] && val=0
+			name=$a-scx-$flag
+			run=$out/$name
+			step "boot-$name" "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" -s "$flag" \
+				-c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" \
+				-T info,scx "$a" debug || true
+			if [ -f "$run/results.tsv" ]; then
+				sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
+			else
+				add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
+			fi
+		done
 	fi
 	# A short soak of the same kernel with the flag on (make soak's mix).
 	if [ "$kernel" != pe ] || [ "$soak_min" = 0 ]; then

@@ -211,6 +211,8 @@ bool pe_run_collect(struct pe_run *run, int stats_cpu,
 		delta->chain_broken = s1.chain_broken - s0.chain_broken;
 		delta->returns = s1.returns - s0.returns;
 		delta->migrations = s1.migrations - s0.migrations;
+		delta->cookie = s1.cookie - s0.cookie;
+		delta->ext = s1.ext - s0.ext;
 	}
 	return started;
 }
