@@ -11,18 +11,17 @@
 #   4. per arch, two boots of the same kernel: sched_proxy_exec=1 and =0,
 #      each running KUnit, the selftests, locktorture and test-ww_mutex,
 #      judged by judge.sh (a pass with a splat is a fail), which also
-#      checks the proxy execution state the guest reports
-#      and, with TEST_CORESCHED=1, two more on SMT sibling vCPUs (SMT=2)
-#      for core scheduling (guest test coresched).  These boots name
-#      preempt=full, the config's default model, so the guest checks it
+#      checks the proxy execution state the guest reports; and, with
+#      TEST_CORESCHED=1 (the default), two more on SMT sibling vCPUs
+#      (SMT=2) for core scheduling (guest test coresched).  These boots
+#      name preempt=full, the config's default model, so the guest checks it
 #   4b. per arch, for each model in TEST_PREEMPT, one more boot with the
 #      flag on and preempt=<model> (the kernels are PREEMPT_DYNAMIC):
 #      the same tests, and the guest checks the model took
 #   4c. x86_64, with TEST_SCX=1 (the default): the same kernel (its x86_64
 #      debug config has sched_ext; build.sh adds scx_simple) booted with
 #      the flag on and off, guest test scx: the selftest and locktorture
-#      with the BPF scheduler loaded,
-#      then unloaded
+#      with the BPF scheduler loaded, then unloaded
 #   5. per arch, if TEST_SOAK_MIN > 0 (default 3), a short soak (scripts/soak.sh)
 # Writes results/<stamp>-test/ (results.tsv, timing.tsv, summary.txt) and
 # ends with the line "N passed, N failed, N skipped".
@@ -34,7 +33,7 @@
 #   TORTURE_SECS  per locktorture run (default 15)
 #   TEST_SOAK_MIN minutes of the soak slice per arch, flag on, after the
 #                 two boots (default 3; 0: none; pe kernel only)
-#   TEST_CORESCHED 1: add the core-scheduling boots (default 0, see step 4)
+#   TEST_CORESCHED 1 (default): the core-scheduling boots of step 4; 0: none
 #   TEST_SCX      1 (default): the sched_ext boots of step 4c; 0: none
 #   TEST_PREEMPT  preemption models of step 4b (default "none voluntary";
 #                 "" for no extra boots)
@@ -87,6 +86,29 @@ timing=$out/timing.tsv
 : >"$tsv"
 : >"$timing"
 add() { printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$tsv"; }
+
+# collect NAME RUN STEP WHAT: add RUN's results under "NAME:", or one
+# failure if WHAT (the step STEP) produced none; returns 1 then.
+collect() {
+	if [ -f "$2/results.tsv" ]; then
+		sed "s/^/$1:/" "$2/results.tsv" >>"$tsv"
+		return 0
+	fi
+	add "$1:boot" FAIL "$4 produced no results (see $out/$3.log)"
+	return 1
+}
+
+# boot_step NAME ARG...: boot.sh ARGs for the kernel under test, results in
+# $out/NAME and added under "NAME:"; BOOT_ENV (e.g. SMT=2) goes to its
+# environment.  Returns 1 if the boot produced no results.
+boot_step() {
+	local name=$1
+	shift
+	# shellcheck disable=SC2086 # BOOT_ENV is a list of assignments
+	step "boot-$name" env ${BOOT_ENV:-} "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" \
+		-o "$out/$name" "$@" || true
+	collect "$name" "$out/$name" "boot-$name" boot.sh
+}
 
 # step NAME CMD...: run a step, log it, time it; returns its status.
 step() {
@@ -159,61 +181,30 @@ for a in $arches; do
 			val=0
 			want=$want_off
 		fi
-		name=$a-$flag
-		run=$out/$name
-		step "boot-$name" "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" -s "$want" \
+		boot_step "$a-$flag" -s "$want" \
 			-c "sched_proxy_exec=$val preempt=full${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
-			-T info,selftests,torture,ww_mutex "$a" debug || true
-		if [ ! -f "$run/results.tsv" ]; then
-			add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
-			continue
-		fi
-		sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
-		# The same kernel on SMT sibling vCPUs, for core scheduling:
-		# only with TEST_CORESCHED=1 for now.  Core scheduling there
-		# tripped a WARNING in its force-idle accounting in 2 of 13 x86_64
-		# boots, one with the flag off (docs/dev/product-configs-plan.md).
-		[ "${TEST_CORESCHED:-0}" = 1 ] || continue
-		name=$a-coresched-$flag
-		run=$out/$name
-		step "boot-$name" env SMT=2 "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" \
-			-s "$want" -c "sched_proxy_exec=$val preempt=full${TEST_CMDLINE:+ $TEST_CMDLINE}" \
+			-T info,selftests,torture,ww_mutex "$a" debug || continue
+		# The same kernel on SMT sibling vCPUs, for core scheduling.
+		[ "${TEST_CORESCHED:-1}" = 1 ] || continue
+		BOOT_ENV=SMT=2 boot_step "$a-coresched-$flag" -s "$want" \
+			-c "sched_proxy_exec=$val preempt=full${TEST_CMDLINE:+ $TEST_CMDLINE}" \
 			-T info,coresched "$a" debug || true
-		if [ -f "$run/results.tsv" ]; then
-			sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
-		else
-			add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
-		fi
 	done
 	# The other preemption models, flag on: the flag-off boots above
 	# already show that the tests see the inversion without it.
 	for m in $preempt_models; do
-		name=$a-preempt-$m-on
-		run=$out/$name
-		step "boot-$name" "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" -s "$want_on" \
+		boot_step "$a-preempt-$m-on" -s "$want_on" \
 			-c "sched_proxy_exec=1 preempt=$m${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
 			-T info,selftests,torture,ww_mutex "$a" debug || true
-		if [ -f "$run/results.tsv" ]; then
-			sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
-		else
-			add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
-		fi
 	done
 	# sched_ext: the x86_64 debug kernel has it, and scx_simple.
 	if [ "$a" = x86_64 ] && [ "$kernel" = pe ] && [ "${TEST_SCX:-1}" = 1 ]; then
 		for flag in on off; do
 			val=1
 			[ "$flag" = off ] && val=0
-			name=$a-scx-$flag
-			run=$out/$name
-			step "boot-$name" "$TOP/scripts/boot.sh" -K "$kernel" -w "$name" -o "$run" -s "$flag" \
+			boot_step "$a-scx-$flag" -s "$flag" \
 				-c "sched_proxy_exec=$val${TEST_CMDLINE:+ $TEST_CMDLINE}" \
 				-T info,scx "$a" debug || true
-			if [ -f "$run/results.tsv" ]; then
-				sed "s/^/$name:/" "$run/results.tsv" >>"$tsv"
-			else
-				add "$name:boot" FAIL "boot.sh produced no results (see $out/boot-$name.log)"
-			fi
 		done
 	fi
 	# A short soak of the same kernel with the flag on (make soak's mix).
@@ -222,10 +213,6 @@ for a in $arches; do
 	fi
 	run=$out/$a-soak
 	step "soak-$a" env SOAK_MIN="$soak_min" SOAK_PROXY=on "$TOP/scripts/soak.sh" -o "$run" "$a" || true
-	if [ -f "$run/results.tsv" ]; then
-		sed "s/^/$a-soak:/" "$run/results.tsv" >>"$tsv"
-	else
-		add "$a-soak:boot" FAIL "soak.sh produced no results (see $out/soak-$a.log)"
-	fi
+	collect "$a-soak" "$run" "soak-$a" soak.sh || true
 done
 finish

@@ -95,6 +95,7 @@
 
 /* Constants and paths only: this program does not link the engine. */
 #include "pe_engine.h"
+#include "pe_small.h"
 
 #define RACE_ROUNDS		12
 #define MOVED_ROUNDS		3
@@ -163,14 +164,6 @@ struct fi_result {
 	char why[200];
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 static void sleep_until(uint64_t ns)
 {
 	struct timespec ts = {
@@ -189,34 +182,6 @@ static int pin_tid(pid_t tid, int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(tid, sizeof(set), &set);
-}
-
-/* Read a small file into @buf; -1 if it cannot be read. */
-static int read_small(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
 /* A cpulist ("0-1", "0,4") into @set; -1 if unreadable. */

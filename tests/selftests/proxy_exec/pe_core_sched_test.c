@@ -66,6 +66,7 @@
 
 /* Constants and paths only: this program does not link the engine. */
 #include "pe_engine.h"
+#include "pe_small.h"
 
 #define RUN_NS			(4 * NSEC_PER_SEC)
 #define WAITER_PERIOD_NS	(40 * NSEC_PER_MSEC)
@@ -107,14 +108,6 @@ struct cs_run {
 	int started;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 static void cs_fail(struct cs_run *r, const char *what)
 {
 	int err = errno;
@@ -131,34 +124,6 @@ static int pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set);
-}
-
-/* Read a small file into @buf; -1 if it cannot be read. */
-static int read_small(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
 /* The first CPU of our affinity with an SMT sibling there too: 0 or -1. */
