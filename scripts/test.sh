@@ -17,7 +17,7 @@
 #      name preempt=full, the config's default model, so the guest checks it
 #   4b. per arch, for each model in TEST_PREEMPT, one more boot with the
 #      flag on and preempt=<model> (the kernels are PREEMPT_DYNAMIC):
-#      the same tests, and the guest checks the model took
+#      KUnit and the selftests, and the guest checks the model took
 #   4c. x86_64, with TEST_SCX=1 (the default): the same kernel (its x86_64
 #      debug config has sched_ext; build.sh adds scx_simple) booted with
 #      the flag on and off, guest test scx: the selftest and locktorture
@@ -190,12 +190,13 @@ for a in $arches; do
 			-c "sched_proxy_exec=$val preempt=full${TEST_CMDLINE:+ $TEST_CMDLINE}" \
 			-T info,coresched "$a" debug || true
 	done
-	# The other preemption models, flag on: the flag-off boots above
-	# already show that the tests see the inversion without it.
+	# The other preemption models, flag on, KUnit and the selftests: the
+	# flag-off boots above already show that the tests see the inversion
+	# without it, and locktorture runs there and in the soak.
 	for m in $preempt_models; do
 		boot_step "$a-preempt-$m-on" -s "$want_on" \
 			-c "sched_proxy_exec=1 preempt=$m${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
-			-T info,selftests,torture,ww_mutex "$a" debug || true
+			-T info,selftests "$a" debug || true
 	done
 	# sched_ext: the x86_64 debug kernel has it, and scx_simple.
 	if [ "$a" = x86_64 ] && [ "$kernel" = pe ] && [ "${TEST_SCX:-1}" = 1 ]; then
