@@ -13,7 +13,7 @@ export KERNEL KSRC WORK RESULTS JOBS FRAGMENTS V FORCE BASE ACCEL SMP MEM
 export BOOT_TIMEOUT PE_TIMEOUT TORTURE_SECS ARCHES TEST_CMDLINE TEST_PREEMPT TEST_CORESCHED TEST_SCX SMT
 export BENCH_QUICK BENCH_ROUNDS BENCH_LAT BENCH_OVH BENCH_REPS BENCH_SECS
 export BENCH_SAMPLES BENCH_CAP_MS BENCH_ICOUNT BENCH_XCPU_ICOUNT BENCH_CONTROL BENCH_LAT_SMP BENCH_OVH_SMP ALLOWANCE_US
-export SOAK_MIN SOAK_PROXY SOAK_SEED SOAK_SLICE SILENCE_TIMEOUT
+export SOAK_MIN SOAK_PROXY SOAK_SEED SOAK_SLICE SILENCE_TIMEOUT CHECK_CONFIGS
 
 S := scripts
 
@@ -89,7 +89,7 @@ soak: build initramfs ## Soak the debug (or FLAVOUR=kasan) kernel: torture, stre
 judge: ## Judge a results folder again: make judge DIR=results/<run> [STATE=on|off|absent]
 	$(S)/judge.sh $(if $(STATE),-s $(STATE)) $(DIR)
 
-check: fetch ## checkpatch --strict, shellcheck, apply check, check-sync
+check: fetch ## checkpatch --strict, shellcheck, apply check, check-sync, check-configs (CHECK_CONFIGS=0: without)
 	$(S)/check.sh
 
 check-bisect: fetch ## Build every patch of the series with the option off and on

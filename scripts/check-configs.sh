@@ -262,6 +262,7 @@ check_config() {
 		seed=$(debian_config amd64 config.amd64_rt_amd64) ;;
 	arm64-scx)
 		arch_setup arm64
+		cc_setup
 		need_tool pahole dwarves
 		seed=$top_out/seed-arm64-scx
 		mkdir -p "$top_out/defconfig-arm64"

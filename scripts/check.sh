@@ -10,10 +10,14 @@
 #               a scratch index: the kernel tree is not touched)
 #   sync        patches/ matches the kernel tree (check-sync.sh)
 #   console     the console checker catches every splat pattern (self-test)
+#   configs     check-configs.sh: what the series touches compiles, without
+#               new warnings, under Debian's amd64 and arm64 distro configs
+#               and an arm64 sched_ext config (about 9 minutes cold, 3 warm;
+#               CHECK_CONFIGS=0 leaves it out)
 #
 # Usage: scripts/check.sh [-h] [-o TSV]
 #   -o TSV   also write one row per check: name <TAB> PASS|FAIL <TAB> detail
-# Environment: KSRC, BASE.
+# Environment: KSRC, BASE, CHECK_CONFIGS.
 # Exit codes: 0 all passed, 1 a check failed, 2 bad usage.
 
 set -euo pipefail
@@ -111,6 +115,18 @@ if "$TOP/scripts/console-check.sh" --self-test 2>"$tmp/cc"; then
 else
 	cat "$tmp/cc" >&2
 	row console-checker FAIL "self-test failed"
+fi
+
+if [ "${CHECK_CONFIGS:-1}" = 1 ]; then
+	"$TOP/scripts/check-configs.sh" -o "$tmp/configs.tsv" >/dev/null 2>"$tmp/configs.log" || true
+	if [ -s "$tmp/configs.tsv" ]; then
+		while IFS=$'\t' read -r n r d; do
+			row "configs:$n" "$r" "$d"
+		done <"$tmp/configs.tsv"
+	else
+		cat "$tmp/configs.log" >&2
+		row configs FAIL "check-configs.sh gave no verdict: $(tail -n 1 "$tmp/configs.log")"
+	fi
 fi
 
 log "$npass passed, $nfail failed"
