@@ -15,7 +15,8 @@
 #      TEST_CORESCHED=1 (the default), two more on SMT sibling vCPUs
 #      (SMT=2) for core scheduling (guest test coresched).  These boots
 #      name preempt=full, the config's default model, so the guest checks it
-#   4b. per arch, for each model in TEST_PREEMPT, one more boot with the
+#   4b. per arch, for each model in TEST_PREEMPT (unset: none on x86_64,
+#      voluntary on arm64), one more boot with the
 #      flag on and preempt=<model> (the kernels are PREEMPT_DYNAMIC):
 #      KUnit and the selftests, and the guest checks the model took
 #   4c. x86_64, with TEST_SCX=1 (the default): the same kernel (its x86_64
@@ -35,8 +36,8 @@
 #                 two boots (default 3; 0: none; pe kernel only)
 #   TEST_CORESCHED 1 (default): the core-scheduling boots of step 4; 0: none
 #   TEST_SCX      1 (default): the sched_ext boots of step 4c; 0: none
-#   TEST_PREEMPT  preemption models of step 4b (default "none voluntary";
-#                 "" for no extra boots)
+#   TEST_PREEMPT  preemption models of step 4b on every arch ("" for no
+#                 extra boots; unset: none on x86_64, voluntary on arm64)
 #   TEST_CMDLINE  extra kernel command line for every boot
 #   KERNEL        the kernel to test: pe (default), or base/ctl, which
 #                 have no proxy execution (the flag is then absent, and
@@ -70,8 +71,10 @@ case "$soak_min" in
 '' | *[!0-9]*) usage_error "TEST_SOAK_MIN='$soak_min' is not a number of minutes (0: no soak)" ;;
 esac
 soak_min=$((10#$soak_min))
-preempt_models=${TEST_PREEMPT-none voluntary}
-for m in $preempt_models; do
+# Unset: none on x86_64 and voluntary on arm64, one extra boot each, for
+# the CI budget; set (even to ""), the same models on every arch.
+preempt_set=${TEST_PREEMPT+set}
+for m in ${TEST_PREEMPT:-}; do
 	case "$m" in
 	none | voluntary | full) ;;
 	*) usage_error "TEST_PREEMPT: unknown preemption model '$m'; use none, voluntary or full" ;;
@@ -193,6 +196,13 @@ for a in $arches; do
 	# The other preemption models, flag on, KUnit and the selftests: the
 	# flag-off boots above already show that the tests see the inversion
 	# without it, and locktorture runs there and in the soak.
+	preempt_models=${TEST_PREEMPT:-}
+	if [ -z "$preempt_set" ]; then
+		case "$a" in
+		x86_64) preempt_models=none ;;
+		*) preempt_models=voluntary ;;
+		esac
+	fi
 	for m in $preempt_models; do
 		boot_step "$a-preempt-$m-on" -s "$want_on" \
 			-c "sched_proxy_exec=1 preempt=$m${TEST_CMDLINE:+ $TEST_CMDLINE}" -k "$glob" \
