@@ -125,14 +125,6 @@
 #define SCHEDSTATS_FILE		"/proc/sys/kernel/sched_schedstats"
 #define KMSG_FILE		"/dev/kmsg"
 
-#ifndef PR_SCHED_CORE
-#define PR_SCHED_CORE			62
-#define PR_SCHED_CORE_GET		0
-#define PR_SCHED_CORE_CREATE		1
-#define PR_SCHED_CORE_SHARE_FROM	3
-#define PR_SCHED_CORE_SCOPE_THREAD	0
-#endif
-
 enum fi_cookie { FI_UNTAGGED, FI_NEW, FI_SHARE };
 
 /* A busy thread; the test reads its CPU time through its clock. */

@@ -80,14 +80,6 @@
 #define TRACEFS			"/sys/kernel/tracing"
 #define TRACE_BUF_KB		"8192"
 
-#ifndef PR_SCHED_CORE
-#define PR_SCHED_CORE			62
-#define PR_SCHED_CORE_GET		0
-#define PR_SCHED_CORE_CREATE		1
-#define PR_SCHED_CORE_SHARE_FROM	3
-#define PR_SCHED_CORE_SCOPE_THREAD	0
-#endif
-
 enum { T_OWNER, T_WAITER, T_SPINNER, T_NR };
 
 struct cs_run {

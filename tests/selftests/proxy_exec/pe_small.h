@@ -2,7 +2,8 @@
 /*
  * Small helpers of the standalone core-scheduling tests
  * (pe_core_sched_test, pe_core_forceidle_test), which do not link the
- * scenario engine: the monotonic clock, and small sysfs/debugfs files.
+ * scenario engine: the monotonic clock, small sysfs/debugfs files, and
+ * the core scheduling prctl() constants.
  */
 #ifndef PE_SMALL_H
 #define PE_SMALL_H
@@ -14,6 +15,15 @@
 #include <unistd.h>
 
 #include "pe_engine.h"
+
+/* Core scheduling's prctl(), for C libraries older than the kernel's. */
+#ifndef PR_SCHED_CORE
+#define PR_SCHED_CORE			62
+#define PR_SCHED_CORE_GET		0
+#define PR_SCHED_CORE_CREATE		1
+#define PR_SCHED_CORE_SHARE_FROM	3
+#define PR_SCHED_CORE_SCOPE_THREAD	0
+#endif
 
 static inline uint64_t now_ns(void)
 {
