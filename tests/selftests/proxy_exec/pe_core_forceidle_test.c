@@ -570,10 +570,14 @@ static int fi_stop_all(FIXTURE_DATA(core_forceidle) *self, char *why, size_t len
 	struct fi_thread *sib = &self->thr[T_SIBLING];
 	int i;
 
-	for (i = 0; i < T_NR; i++)
-		atomic_store(&self->thr[i].stop, 1);
+	/*
+	 * Move first: told to stop, the untagged thread may exit before the
+	 * move, which then fails with ESRCH (seen once under host load).
+	 */
 	if (sib->created && fi_move(sib, self->sibling, why, len))
 		return -1;
+	for (i = 0; i < T_NR; i++)
+		atomic_store(&self->thr[i].stop, 1);
 	for (i = 0; i < T_NR; i++) {
 		if (!fi_join(&self->thr[i])) {
 			self->stuck = true;
