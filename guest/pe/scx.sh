@@ -107,10 +107,13 @@ t_scx() {
 	fi
 	# locktorture's CPU hotplug makes the kernel exit a BPF scheduler
 	# without CPU hotplug callbacks, for a restart, which scx_simple does:
-	# that is loading and unloading under load, with donors queued.  Any
+	# that is loading and unloading under load, with donors queued.  A
+	# restart that races with hotplug is refused the same way ("expected
+	# hotplug seq N did not match actual M") and restarts again.  Any
 	# other exit (an error, a stall the watchdog saw) fails.
-	restarts=$(grep -c '^EXIT: unregistered from the main kernel (cpu [0-9]* going o[nf]*line' /tmp/scx_simple.log)
-	other=$(grep '^EXIT:' /tmp/scx_simple.log | grep -v '^EXIT: unregistered from the main kernel (cpu [0-9]* going o[nf]*line' | head -n 1)
+	hp='^EXIT: unregistered from the main kernel \((cpu [0-9]* going o[nf]*line|expected hotplug seq [0-9]* did not match actual [0-9]*)'
+	restarts=$(grep -cE "$hp" /tmp/scx_simple.log)
+	other=$(grep '^EXIT:' /tmp/scx_simple.log | grep -vE "$hp" | head -n 1)
 	if [ -z "$other" ] && scx_wait enabled 10 && kill -0 "$scx_pid" 2>/dev/null; then
 		result still-loaded PASS "ops=$(cat /sys/kernel/sched_ext/root/ops 2>/dev/null), $restarts restarts for CPU hotplug"
 	else
